@@ -1,0 +1,83 @@
+"""The `vhdiff` command.
+
+Sub-commands live in their own modules and are imported only when chosen, so
+`vhdiff --help` is fast and a sub-command's heavy dependencies (open_clip, pyrender,
+...) load only when that sub-command runs.
+
+A sub-command module provides two functions::
+
+    def add_arguments(parser: argparse.ArgumentParser) -> None: ...
+    def run(args: argparse.Namespace) -> int | None: ...
+
+User errors (bad options, missing files, bad values) are raised as exceptions of
+the types in `USER_ERRORS` and reach the user as one line on stderr with exit status 2,
+never a traceback. Set VHDIFF_DEBUG=1 to see the traceback anyway.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+# name -> (module, one-line help). Add a sub-command by adding a line here.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("vhdiff.demo", "run the main demo (writes pictures/videos to --out)"),
+}
+
+USER_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    FileNotFoundError,
+    FileExistsError,
+    NotADirectoryError,
+    IsADirectoryError,
+    PermissionError,
+    KeyError,
+)
+
+
+def _top_parser() -> argparse.ArgumentParser:
+    lines = "\n".join(f"  {name:<12} {help_}" for name, (_, help_) in COMMANDS.items())
+    return argparse.ArgumentParser(
+        prog="vhdiff",
+        description="Diffusion toolkit for virtual humans.\n\ncommands:\n" + lines,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        usage="vhdiff COMMAND [options]   (vhdiff COMMAND --help for a command's options)",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `vhdiff` console script; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        _top_parser().print_help()
+        return 0 if argv else 2
+    name, rest = argv[0], argv[1:]
+    if name not in COMMANDS:
+        print(
+            f"vhdiff: unknown command {name!r}; choose one of: {', '.join(COMMANDS)}",
+            file=sys.stderr,
+        )
+        return 2
+    module_name, help_ = COMMANDS[name]
+    module = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser(prog=f"vhdiff {name}", description=help_)
+    module.add_arguments(parser)
+    args = parser.parse_args(rest)
+    try:
+        status = module.run(args)
+    except USER_ERRORS as exc:
+        if os.environ.get("VHDIFF_DEBUG"):
+            raise
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"vhdiff {name}: error: {message}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"vhdiff {name}: interrupted", file=sys.stderr)
+        return 130
+    return int(status or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
