@@ -1,0 +1,245 @@
+"""Noise schedules and the closed-form Gaussian math of DDPM.
+
+Notation follows Ho et al. 2020 ("DDPM") with 0-based indices: index t in [0, T) is the
+paper's step t+1. alpha_bar_t = prod_{s<=t} (1 - beta_s).
+
+Everything is stored in float64 and cast to the tensor's dtype at use.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple, Sequence
+
+import torch
+from torch import Tensor
+
+from vhdiff.diffusion._tensor import gather
+
+
+class GaussianParams(NamedTuple):
+    """A diagonal Gaussian: mean [B, ...], variance and log-variance broadcastable to it."""
+
+    mean: Tensor
+    variance: Tensor
+    log_variance: Tensor
+
+
+class NoiseSchedule:
+    """A discrete variance schedule beta_0..beta_{T-1} and every quantity derived from it.
+
+    Build one with `linear`, `cosine`, `sigmoid` or `from_betas`. Tables are float64 [T].
+    """
+
+    def __init__(self, betas: Tensor | Sequence[float]) -> None:
+        b = torch.as_tensor(betas, dtype=torch.float64).detach().clone().cpu()
+        if b.ndim != 1 or b.numel() < 1:
+            raise ValueError(f"betas must be a non-empty 1-d sequence, got shape {tuple(b.shape)}")
+        if not torch.isfinite(b).all():
+            raise ValueError("betas contain NaN or inf")
+        if (b <= 0).any() or (b > 1).any():
+            raise ValueError("every beta must lie in (0, 1]")
+        if (b[:-1] >= 1).any():
+            raise ValueError("only the last beta may equal 1 (zero terminal SNR)")
+        self.betas = b
+        self.alphas = 1.0 - b
+        self.alphas_cumprod = torch.cumprod(self.alphas, dim=0)
+        self.alphas_cumprod_prev = torch.cat([b.new_ones(1), self.alphas_cumprod[:-1]])
+        self.sqrt_alphas_cumprod = self.alphas_cumprod.sqrt()
+        self.sqrt_one_minus_alphas_cumprod = (1.0 - self.alphas_cumprod).sqrt()
+        # DDPM eq. 7: q(x_{t-1} | x_t, x_0) = N(mu~_t, beta~_t I)
+        self.posterior_variance = b * (1.0 - self.alphas_cumprod_prev) / (1.0 - self.alphas_cumprod)
+        # beta~_0 = 0, so log beta~ is clipped at t=0 to beta~_1 (improved DDPM, sec. 3.1)
+        first = self.posterior_variance[1] if len(b) > 1 else b[0]
+        self.posterior_log_variance_clipped = torch.log(
+            torch.cat([first.reshape(1), self.posterior_variance[1:]])
+        )
+        self.posterior_mean_coef1 = b * self.alphas_cumprod_prev.sqrt() / (1.0 - self.alphas_cumprod)
+        self.posterior_mean_coef2 = (
+            (1.0 - self.alphas_cumprod_prev) * self.alphas.sqrt() / (1.0 - self.alphas_cumprod)
+        )
+        self._device_tables: dict[tuple[str, str], Tensor] = {}
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def linear(cls, T: int = 1000, beta_start: float = 1e-4, beta_end: float = 2e-2) -> "NoiseSchedule":
+        """DDPM's linear schedule (Ho et al. 2020, sec. 4): betas evenly spaced."""
+        _check_T(T)
+        if not 0 < beta_start <= beta_end < 1:
+            raise ValueError(f"need 0 < beta_start <= beta_end < 1, got {beta_start}, {beta_end}")
+        return cls(torch.linspace(beta_start, beta_end, T, dtype=torch.float64))
+
+    @classmethod
+    def cosine(cls, T: int = 1000, s: float = 0.008, max_beta: float = 0.999) -> "NoiseSchedule":
+        """Improved DDPM's cosine schedule (Nichol & Dhariwal 2021, eq. 17), betas clipped at max_beta."""
+        _check_T(T)
+        if not 0 < max_beta <= 1:
+            raise ValueError(f"max_beta must lie in (0, 1], got {max_beta}")
+
+        def alpha_bar(u: float) -> float:
+            return math.cos((u + s) / (1 + s) * math.pi / 2) ** 2
+
+        return cls._from_alpha_bar(alpha_bar, T, max_beta)
+
+    @classmethod
+    def sigmoid(
+        cls, T: int = 1000, start: float = -3.0, end: float = 3.0, tau: float = 1.0,
+        max_beta: float = 0.999,
+    ) -> "NoiseSchedule":
+        """Sigmoid schedule of Chen 2023 ("On the importance of noise scheduling", Alg. 1)."""
+        _check_T(T)
+        if not start < end or tau <= 0:
+            raise ValueError(f"need start < end and tau > 0, got {start}, {end}, {tau}")
+        v_start = 1 / (1 + math.exp(-start / tau))
+        v_end = 1 / (1 + math.exp(-end / tau))
+
+        def alpha_bar(u: float) -> float:
+            v = 1 / (1 + math.exp(-(u * (end - start) + start) / tau))
+            return (v_end - v) / (v_end - v_start)
+
+        return cls._from_alpha_bar(alpha_bar, T, max_beta)
+
+    @classmethod
+    def from_betas(cls, betas: Tensor | Sequence[float]) -> "NoiseSchedule":
+        return cls(betas)
+
+    @classmethod
+    def _from_alpha_bar(cls, alpha_bar, T: int, max_beta: float) -> "NoiseSchedule":
+        betas = [
+            min(1 - alpha_bar((i + 1) / T) / max(alpha_bar(i / T), 1e-300), max_beta)
+            for i in range(T)
+        ]
+        return cls(torch.tensor(betas, dtype=torch.float64).clamp_min(1e-12))
+
+    def rescale_zero_terminal_snr(self) -> "NoiseSchedule":
+        """Shift and scale sqrt(alpha_bar) so that alpha_bar_{T-1} = 0 (Lin et al. 2024, Alg. 1).
+
+        The terminal step then carries no signal, so x_T ~ N(0, I) exactly; pair it with
+        prediction "v" or "x0" (eps cannot recover x0 at zero SNR).
+        """
+        ab_sqrt = self.sqrt_alphas_cumprod.clone()
+        first, last = ab_sqrt[0].clone(), ab_sqrt[-1].clone()
+        ab_sqrt = (ab_sqrt - last) * first / (first - last)
+        ab = ab_sqrt**2
+        alphas = torch.cat([ab[:1], ab[1:] / ab[:-1]])
+        return NoiseSchedule(1.0 - alphas)
+
+    def respace(self, timesteps: Sequence[int] | Tensor) -> tuple["NoiseSchedule", Tensor]:
+        """A schedule over a subset of the training steps, with betas recomputed.
+
+        For kept steps t_0 < t_1 < ... the new betas are 1 - alpha_bar_{t_i} / alpha_bar_{t_{i-1}}
+        (improved DDPM, sec. 4), so alpha_bar at each kept step is unchanged.
+        Returns (schedule, timestep_map) where timestep_map[i] is the training index of new step i.
+        """
+        ts = torch.as_tensor(timesteps, dtype=torch.long).flatten().unique(sorted=True)
+        if ts.numel() < 1 or int(ts[0]) < 0 or int(ts[-1]) >= self.num_timesteps:
+            raise ValueError(f"respaced timesteps must lie in [0, {self.num_timesteps})")
+        ab = self.alphas_cumprod[ts]
+        prev = torch.cat([ab.new_ones(1), ab[:-1]])
+        return NoiseSchedule(1.0 - ab / prev), ts
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def num_timesteps(self) -> int:
+        return int(self.betas.shape[0])
+
+    @property
+    def T(self) -> int:
+        return self.num_timesteps
+
+    @property
+    def has_zero_terminal_snr(self) -> bool:
+        return bool(self.alphas_cumprod[-1] <= 1e-12)
+
+    def snr(self, t: Tensor) -> Tensor:
+        """Signal-to-noise ratio alpha_bar_t / (1 - alpha_bar_t), float64 [B]."""
+        ab = self.alphas_cumprod[t.cpu()]
+        return ab / (1.0 - ab)
+
+    def table(self, name: str, device: torch.device) -> Tensor:
+        """A float64 table (e.g. 'alphas_cumprod') on `device`, cached."""
+        key = (name, str(device))
+        cached = self._device_tables.get(key)
+        if cached is None:
+            cached = getattr(self, name).to(device)
+            self._device_tables[key] = cached
+        return cached
+
+    def _at(self, name: str, t: Tensor, like: Tensor) -> Tensor:
+        return gather(self.table(name, like.device), t, like)
+
+    # ------------------------------------------------------------------ forward process
+    def q_sample(
+        self, x0: Tensor, t: Tensor, noise: Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> Tensor:
+        """Sample x_t ~ q(x_t | x_0) = N(sqrt(alpha_bar_t) x_0, (1 - alpha_bar_t) I) (DDPM eq. 4)."""
+        if noise is None:
+            noise = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
+        elif noise.shape != x0.shape:
+            raise ValueError(f"noise has shape {tuple(noise.shape)} but x0 has {tuple(x0.shape)}")
+        return self._at("sqrt_alphas_cumprod", t, x0) * x0 + self._at(
+            "sqrt_one_minus_alphas_cumprod", t, x0
+        ) * noise
+
+    def q_mean_variance(self, x0: Tensor, t: Tensor) -> GaussianParams:
+        """Mean, variance and log-variance of q(x_t | x_0)."""
+        mean = self._at("sqrt_alphas_cumprod", t, x0) * x0
+        var = 1.0 - self._at("alphas_cumprod", t, x0)
+        return GaussianParams(mean, var, torch.log(var))
+
+    def posterior(self, x0: Tensor, x_t: Tensor, t: Tensor) -> GaussianParams:
+        """q(x_{t-1} | x_t, x_0) = N(mu~_t(x_t, x_0), beta~_t I) (DDPM eqs. 6-7).
+
+        log_variance is clipped at t=0 (improved DDPM): beta~_0 = 0 would be -inf.
+        """
+        mean = self._at("posterior_mean_coef1", t, x_t) * x0 + self._at(
+            "posterior_mean_coef2", t, x_t
+        ) * x_t
+        return GaussianParams(
+            mean,
+            self._at("posterior_variance", t, x_t),
+            self._at("posterior_log_variance_clipped", t, x_t),
+        )
+
+    # ------------------------------------------------------------------ parametrizations
+    def predict_x0(self, x_t: Tensor, t: Tensor, eps: Tensor) -> Tensor:
+        """x_0 = (x_t - sqrt(1 - alpha_bar) eps) / sqrt(alpha_bar) (inverse of DDPM eq. 4)."""
+        return (x_t - self._at("sqrt_one_minus_alphas_cumprod", t, x_t) * eps) / self._at(
+            "sqrt_alphas_cumprod", t, x_t
+        )
+
+    def predict_eps(self, x_t: Tensor, t: Tensor, x0: Tensor) -> Tensor:
+        """eps = (x_t - sqrt(alpha_bar) x_0) / sqrt(1 - alpha_bar)."""
+        return (x_t - self._at("sqrt_alphas_cumprod", t, x_t) * x0) / self._at(
+            "sqrt_one_minus_alphas_cumprod", t, x_t
+        )
+
+    def velocity(self, x0: Tensor, eps: Tensor, t: Tensor) -> Tensor:
+        """v = sqrt(alpha_bar) eps - sqrt(1 - alpha_bar) x_0 (Salimans & Ho 2022, sec. 4)."""
+        return self._at("sqrt_alphas_cumprod", t, x0) * eps - self._at(
+            "sqrt_one_minus_alphas_cumprod", t, x0
+        ) * x0
+
+    def x0_from_v(self, x_t: Tensor, t: Tensor, v: Tensor) -> Tensor:
+        """x_0 = sqrt(alpha_bar) x_t - sqrt(1 - alpha_bar) v."""
+        return self._at("sqrt_alphas_cumprod", t, x_t) * x_t - self._at(
+            "sqrt_one_minus_alphas_cumprod", t, x_t
+        ) * v
+
+    def eps_from_v(self, x_t: Tensor, t: Tensor, v: Tensor) -> Tensor:
+        """eps = sqrt(1 - alpha_bar) x_t + sqrt(alpha_bar) v."""
+        return self._at("sqrt_one_minus_alphas_cumprod", t, x_t) * x_t + self._at(
+            "sqrt_alphas_cumprod", t, x_t
+        ) * v
+
+    def __repr__(self) -> str:
+        return (
+            f"NoiseSchedule(T={self.num_timesteps}, beta[0]={float(self.betas[0]):.3g}, "
+            f"beta[-1]={float(self.betas[-1]):.3g}, alpha_bar[-1]={float(self.alphas_cumprod[-1]):.3g})"
+        )
+
+
+def _check_T(T: int) -> None:
+    if not isinstance(T, int) or T < 1:
+        raise ValueError(f"T (number of diffusion steps) must be a positive int, got {T!r}")
