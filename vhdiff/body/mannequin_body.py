@@ -1,0 +1,132 @@
+"""The license-free default body: the `mannequin-x` figure driven by SMPL parameters.
+
+mannequin-x (Apache-2.0, numpy) ships a skinned wooden mannequin (24256 vertices) and a
+rigid convex one, rigged on SMPL-X's skeleton with joints calibrated to the SMPL-X
+neutral body and its first ten shape coefficients. Its first 22 joints are SMPL's body
+joints in SMPL order, then zero-length L_Hand / R_Hand at the wrists and 30 finger
+joints (54 in all). How SMPL parameters drive it:
+
+- ``body_pose[:, :21]`` -> its ``body_pose`` (the same joints, same local frames);
+  SMPL's hand joints 22/23 are ignored; the fingers keep SMPL-X's relaxed mean pose.
+- ``global_orient`` -> its ``pelvis_rotation`` (a rotation about the pelvis joint, which
+  is what SMPL's global_orient is).
+- ``betas`` -> its 10 SMPL-X shape coefficients (bone lengths, ground plane, head size).
+  SMPL and SMPL-X shape spaces are similar in their first components (height, weight)
+  but not identical, so non-zero betas give a similar, not the same, figure.
+- ``transl`` -> its ``global_translation`` plus a fixed offset that moves the mannequin
+  from SMPL-X's rest placement to SMPL's: horizontally the rest pelvis lands on SMPL's
+  neutral rest pelvis, vertically the rest feet joints land on SMPL's neutral rest feet
+  joints (vhdiff.body.skeleton.SMPL_NEUTRAL_REST_JOINTS). So feet meet the ground where
+  an SMPL body's feet would for the same transl (SMPL-X's legs are ~1.4 cm longer; the
+  pelvis therefore sits ~1.4 cm higher than SMPL's).
+
+Not differentiable (numpy inside); batches are evaluated in chunks to bound memory.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from vhdiff.body.body_model import BodyModel, BodyParameters
+from vhdiff.body.skeleton import LEFT_FOOT_JOINTS, RIGHT_FOOT_JOINTS, SMPL_NEUTRAL_REST_JOINTS
+
+__all__ = ["MannequinBody", "mannequin_rest_offset"]
+
+_SHAPE_COEFFICIENTS = 10
+_FEET = (LEFT_FOOT_JOINTS[1], RIGHT_FOOT_JOINTS[1])  # the foot (toe-base) joints 10, 11
+_CHUNK = 16  # frames per numpy evaluation (skinning memory ~ chunk * V * 4 * 4x4)
+
+
+def _joint_name(name: str) -> str:
+    """mannequin's SMPL-X names (L_Hip, Spine1) -> smplx-style (left_hip, spine1)."""
+    name = name.replace("L_", "left_").replace("R_", "right_")
+    return name.lower()
+
+
+def mannequin_rest_offset(rest_joints: np.ndarray) -> np.ndarray:
+    """[3] translation taking a mannequin's rest joints [J, 3] (betas = 0) to SMPL's
+    placement: x, z from the pelvis, y from the mean of the two foot joints."""
+    reference = np.asarray(SMPL_NEUTRAL_REST_JOINTS, dtype=np.float64)
+    offset = reference[0] - rest_joints[0]
+    offset[1] = reference[list(_FEET), 1].mean() - rest_joints[list(_FEET), 1].mean()
+    return offset
+
+
+class MannequinBody(BodyModel):
+    """The mannequin-x figure behind the SMPL call signature (see the module docstring)."""
+
+    kind = "mannequin"
+    num_betas = _SHAPE_COEFFICIENTS
+
+    def __init__(
+        self,
+        *,
+        design: Literal["wooden", "convex"] = "wooden",
+        dtype: torch.dtype = torch.float32,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        super().__init__()
+        from mannequin import Mannequin
+
+        self.design = design
+        self._figure = Mannequin(design)
+        self._shape = np.zeros(_SHAPE_COEFFICIENTS, np.float32)
+        rest = self._figure.forward_skeleton(**self._figure.rest_pose(dtype=np.float64))
+        self.rest_offset = mannequin_rest_offset(rest[:, :3, 3].astype(np.float64))
+        self.joint_names = tuple(_joint_name(n) for n in self._figure.joint_names)
+        self.register_buffer(
+            "faces", torch.as_tensor(np.asarray(self._figure.faces), dtype=torch.long)
+        )
+        # Carries dtype and device (the figure itself is numpy).
+        self.register_buffer(
+            "_anchor", torch.zeros(0, dtype=dtype, device=device), persistent=False
+        )
+        self.to(device)
+
+    @property
+    def num_vertices(self) -> int:
+        return int(self._figure.num_vertices)
+
+    def _reference_buffer(self) -> Tensor:
+        return self._anchor
+
+    def _reshape(self, betas: np.ndarray) -> None:
+        if not np.array_equal(betas, self._shape):
+            self._figure.reshape(betas.astype(np.float32))
+            self._shape = betas.astype(np.float32)
+
+    def _pose_numpy(
+        self, go: np.ndarray, bp: np.ndarray, tr: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        pose = self._figure.rest_pose(batch_dims=(go.shape[0],), dtype=np.float64)
+        pose["body_pose"] = bp
+        pose["pelvis_rotation"] = go
+        pose["global_translation"] = tr + self.rest_offset
+        joints = self._figure.joint_transforms(pose)[..., :3, 3]
+        return self._figure.vertices(pose), joints
+
+    @torch.no_grad()
+    def _pose(self, params: BodyParameters) -> tuple[Tensor, Tensor]:
+        go = params.global_orient.detach().cpu().double().numpy()
+        bp = params.body_pose[:, :21].detach().cpu().double().numpy()
+        tr = params.transl.detach().cpu().double().numpy()
+        betas = params.betas.detach().cpu().float().numpy()
+        vertices = np.empty((go.shape[0], self.num_vertices, 3), np.float64)
+        joints = np.empty((go.shape[0], len(self.joint_names), 3), np.float64)
+        # mannequin-x holds one shape at a time: group frames by their betas.
+        unique, inverse = np.unique(betas, axis=0, return_inverse=True)
+        for shape_index, shape in enumerate(unique):
+            self._reshape(shape)
+            frames = np.flatnonzero(inverse.reshape(-1) == shape_index)
+            for start in range(0, len(frames), _CHUNK):
+                rows = frames[start : start + _CHUNK]
+                vertices[rows], joints[rows] = self._pose_numpy(go[rows], bp[rows], tr[rows])
+
+        def as_tensor(array: np.ndarray) -> Tensor:
+            return torch.from_numpy(array).to(device=self.device, dtype=self.dtype)
+
+        return as_tensor(vertices), as_tensor(joints)
