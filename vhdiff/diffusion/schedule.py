@@ -58,6 +58,11 @@ class NoiseSchedule:
         self.posterior_mean_coef2 = (
             (1.0 - self.alphas_cumprod_prev) * self.alphas.sqrt() / (1.0 - self.alphas_cumprod)
         )
+        # "fixed_large" reverse variance: beta_t, with beta~_1 at t=0 (improved DDPM's choice,
+        # so that the decoder variance at t=0 is not beta_0, which is tiny)
+        self.fixed_large_variance = torch.cat([first.reshape(1), b[1:]])
+        self.fixed_large_log_variance = torch.log(self.fixed_large_variance)
+        self.log_betas = torch.log(b)
         self._device_tables: dict[tuple[str, str], Tensor] = {}
 
     # ------------------------------------------------------------------ constructors

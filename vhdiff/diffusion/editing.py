@@ -1,0 +1,181 @@
+"""Editing on any modality: SDEdit, RePaint-style inpainting and DDIM inversion."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from vhdiff.diffusion._tensor import broadcast_mask
+from vhdiff.diffusion.gaussian import GaussianDiffusion, Model
+from vhdiff.diffusion.samplers import (
+    DEFAULT_STEPS,
+    SampleOutput,
+    _MapTimesteps,
+    _noise,
+    _progress,
+    _t,
+    resolve_sampler,
+    run_sampler,
+    timestep_grid,
+)
+
+
+def sdedit(
+    diffusion: GaussianDiffusion,
+    model: Model,
+    x0: Tensor,
+    *,
+    strength: float = 0.5,
+    sampler: str = "ddim",
+    steps: int | None = None,
+    eta: float = 0.0,
+    generator: torch.Generator | None = None,
+    timestep_spacing: str = "trailing",
+    progress: bool = False,
+    **cond: Any,
+) -> SampleOutput:
+    """SDEdit (Meng et al. 2022): noise x0 to a level set by `strength`, then denoise.
+
+    strength in (0, 1]: 1 starts from (almost) pure noise, small values keep x0's structure.
+    The sampler walks the part of its usual grid at or below t = strength * T - 1, starting
+    from x_t ~ q(x_t | x0) at the first kept grid step.
+    """
+    if not 0.0 < strength <= 1.0:
+        raise ValueError(f"strength must lie in (0, 1], got {strength}")
+    sampler = resolve_sampler(sampler)
+    T = diffusion.num_timesteps
+    n = steps if steps is not None else DEFAULT_STEPS.get(sampler, T)
+    full = torch.arange(T - 1, -1, -1) if n == T else timestep_grid(T, n, timestep_spacing)  # type: ignore[arg-type]
+    t_start = max(int(round(strength * T)) - 1, 0)
+    grid = full[full <= t_start]
+    if grid.numel() == 0:
+        grid = full[-1:]
+    x_t = diffusion.schedule.q_sample(x0, _t(x0, int(grid[0])), generator=generator)
+    return run_sampler(
+        diffusion, model, x_t, grid, sampler=sampler, eta=eta, generator=generator,
+        progress=progress, cond=cond,
+    )
+
+
+def repaint_schedule(num_steps: int, jump_length: int, jump_n_sample: int) -> list[int]:
+    """The RePaint time walk (Lugmayr et al. 2022, sec. 4.2) over sub-step levels.
+
+    Returns the sequence of levels, from num_steps - 1 down to -1 (clean): a move to a lower
+    level is one reverse step, a move up is one forward (re-noising) step. Every
+    `jump_length` levels the walk jumps back up `jump_length` levels, `jump_n_sample - 1` times.
+    """
+    if jump_length < 1 or jump_n_sample < 1:
+        raise ValueError("jump_length and jump_n_sample must be >= 1")
+    jumps = {j: jump_n_sample - 1 for j in range(0, num_steps - jump_length, jump_length)}
+    level = num_steps
+    walk = []
+    while level >= 1:
+        level -= 1
+        walk.append(level)
+        if jumps.get(level, 0) > 0:
+            jumps[level] -= 1
+            for _ in range(jump_length):
+                level += 1
+                walk.append(level)
+    walk.append(-1)
+    return walk
+
+
+def inpaint(
+    diffusion: GaussianDiffusion,
+    model: Model,
+    x_known: Tensor,
+    known_mask: Tensor,
+    *,
+    steps: int | None = None,
+    jump_length: int = 10,
+    jump_n_sample: int = 1,
+    x_T: Tensor | None = None,
+    generator: torch.Generator | None = None,
+    timestep_spacing: str = "trailing",
+    progress: bool = False,
+    **cond: Any,
+) -> SampleOutput:
+    """Fill in x where known_mask == 0, keeping x_known where known_mask == 1 (RePaint).
+
+    DDPM ancestral steps (respaced to `steps` when given); before each reverse step's
+    result is kept, its known part is replaced by a fresh sample of q(x_{t-1} | x_known).
+    jump_n_sample > 1 resamples: every `jump_length` steps the walk re-noises back up
+    `jump_length` steps and denoises again, harmonising known and generated parts.
+    known_mask: broadcastable to x over its leading dims (1 = keep).
+    """
+    m = broadcast_mask(known_mask, x_known).to(x_known.dtype)
+    T = diffusion.num_timesteps
+    n = steps if steps is not None else T
+    grid = torch.arange(T) if n == T else timestep_grid(T, n, timestep_spacing).flip(0)  # type: ignore[arg-type]
+    if n == T:
+        sub, step_model = diffusion, model
+    else:
+        schedule, ts_map = diffusion.schedule.respace(grid)
+        sub = diffusion.with_schedule(schedule)
+        step_model = _MapTimesteps(model, ts_map)
+    S = grid.numel()
+    x = _noise(x_known, generator) if x_T is None else x_T.clone()
+    sub_alphas = sub.schedule.alphas.tolist()
+    walk = repaint_schedule(S, jump_length, jump_n_sample)
+    pairs = list(zip(walk[:-1], walk[1:]))
+    it = _progress(pairs, total=len(pairs), desc="inpaint") if progress else pairs
+    out = SampleOutput(sample=x, timesteps=grid.flip(0))
+    with torch.no_grad():
+        for level, nxt in it:
+            if nxt < level:  # reverse step level -> level - 1
+                step = sub.reverse_step_params(step_model, x, _t(x, level), cond)
+                out.nfe += 1
+                if level > 0:
+                    unknown = step.mean + torch.exp(0.5 * step.log_variance) * _noise(x, generator)
+                    known = sub.schedule.q_sample(x_known, _t(x, level - 1), generator=generator)
+                else:
+                    unknown, known = step.mean, x_known
+                x = m * known + (1 - m) * unknown
+            else:  # forward step level -> level + 1: q(x_{l+1} | x_l)
+                a = sub_alphas[nxt]
+                x = math.sqrt(a) * x + math.sqrt(1 - a) * _noise(x, generator)
+    out.sample = x
+    return out
+
+
+def ddim_invert(
+    diffusion: GaussianDiffusion,
+    model: Model,
+    x0: Tensor,
+    *,
+    steps: int = 50,
+    timestep_spacing: str = "trailing",
+    fixed_point_iters: int = 0,
+    progress: bool = False,
+    **cond: Any,
+) -> Tensor:
+    """DDIM inversion x_0 -> x_T: the eta=0 DDIM sampler run backwards on the same grid.
+
+    Each sampler step x_s = sqrt(ab_s) x0_hat(x_t) + sqrt(1 - ab_s) eps_hat(x_t) is solved
+    for x_t using eps_hat evaluated at (x_s, t); `fixed_point_iters` re-evaluates it at the
+    current x_t estimate (exact inversion in the limit). Feed the result as x_T to
+    `sample(..., sampler="ddim", eta=0, steps=steps, timestep_spacing=...)` to reconstruct.
+    """
+    T = diffusion.num_timesteps
+    grid = timestep_grid(T, steps, timestep_spacing).flip(0).tolist()  # type: ignore[arg-type]
+    ab = diffusion.schedule.alphas_cumprod
+    x = x0
+    levels = range(len(grid))
+    it = _progress(levels, total=len(grid), desc="invert") if progress else levels
+    with torch.no_grad():
+        for i in it:
+            t = grid[i]
+            ab_t = float(ab[t])
+            ab_s = float(ab[grid[i - 1]]) if i > 0 else 1.0
+            x_s = x
+            guess = x_s
+            for _ in range(fixed_point_iters + 1):
+                eps = diffusion.denoise(model, guess, _t(x, t), cond).pred_eps
+                x0_hat = (x_s - math.sqrt(1 - ab_s) * eps) / math.sqrt(ab_s)
+                guess = math.sqrt(ab_t) * x0_hat + math.sqrt(1 - ab_t) * eps
+            x = guess
+    return x
