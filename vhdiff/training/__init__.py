@@ -1,0 +1,45 @@
+"""Training engine: `Trainer`, EMA, atomic checkpoints, LR schedules, DDP helpers.
+
+Depends on torch and `vhdiff.diffusion`'s interface only. Launching on many GPUs or
+nodes: see `vhdiff.training.distributed`.
+"""
+
+from vhdiff.training.checkpoint import (
+    CheckpointError,
+    CheckpointInfo,
+    latest_checkpoint,
+    list_checkpoints,
+    load_module_weights,
+    load_training_state,
+    save_checkpoint,
+    verify_checkpoint,
+)
+from vhdiff.training.distributed import DistributedContext, cleanup_distributed, init_distributed
+from vhdiff.training.ema import EMA
+from vhdiff.training.lr_schedule import WarmupSchedule, build_lr_scheduler
+from vhdiff.training.sampler import GlobalBatchSampler
+from vhdiff.training.seeding import seed_everything
+from vhdiff.training.trainer import SampleContext, Trainer, TrainerConfig, TrainResult
+
+__all__ = [
+    "EMA",
+    "CheckpointError",
+    "CheckpointInfo",
+    "DistributedContext",
+    "GlobalBatchSampler",
+    "SampleContext",
+    "TrainResult",
+    "Trainer",
+    "TrainerConfig",
+    "WarmupSchedule",
+    "build_lr_scheduler",
+    "cleanup_distributed",
+    "init_distributed",
+    "latest_checkpoint",
+    "list_checkpoints",
+    "load_module_weights",
+    "load_training_state",
+    "save_checkpoint",
+    "seed_everything",
+    "verify_checkpoint",
+]

@@ -1,0 +1,269 @@
+"""Run configs: typed dataclass sections loaded from YAML with command-line overrides.
+
+A config file has five sections (every key optional; defaults below)::
+
+    imports: []                 # modules to import first (they register datasets/models)
+    model:        {name: motion_transformer, params: {latent_dim: 512, ...}}
+    diffusion:    {schedule: cosine, timesteps: 1000, prediction: eps, ...}
+    data:         {name: toy2d, params: {n: 4096}}
+    text_encoder: {name: null}  # or {name: clip, params: {...}}: encodes batch["text"]
+    trainer:      {max_steps: 1000, batch_size: 64, lr: 1e-4, ...}   # vhdiff.training.TrainerConfig
+
+`load_config("configs/toy2d.yaml", ["trainer.max_steps=100"])` returns a `RunConfig`. An
+unknown key or a value of the wrong type raises ValueError naming the key and listing the
+valid ones. `model.params` / `data.params` are free-form here and are checked against the
+factory's keyword arguments when the model / dataset is built (`vhdiff.registry`).
+OmegaConf is imported lazily.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Any
+
+from vhdiff.training.trainer import TrainerConfig
+
+SCHEDULES = ("linear", "cosine", "sigmoid")
+
+
+@dataclass
+class ModelSection:
+    """Which model to build: a `vhdiff.registry` name and its constructor keywords."""
+
+    name: str = "toy_mlp"
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class DiffusionSection:
+    """The noise schedule and `GaussianDiffusion` options (see vhdiff.diffusion)."""
+
+    schedule: str = "cosine"
+    timesteps: int = 1000
+    beta_start: float = 1e-4  # linear schedule
+    beta_end: float = 2e-2  # linear schedule
+    cosine_s: float = 0.008  # cosine schedule offset
+    zero_terminal_snr: bool = False
+    prediction: str = "eps"
+    variance: str = "fixed_small"
+    loss: str = "mse"
+    loss_weighting: str | None = None
+    min_snr_gamma: float = 5.0
+    vlb_weight: float = 1e-3
+    decoder: str = "continuous"
+    decoder_bins: int = 256
+    timestep_sampling: str = "uniform"
+
+    def __post_init__(self) -> None:
+        if self.schedule not in SCHEDULES:
+            raise ValueError(
+                f"diffusion.schedule must be one of {', '.join(SCHEDULES)}; got {self.schedule!r}"
+            )
+        if self.timesteps < 1:
+            raise ValueError(f"diffusion.timesteps must be >= 1; got {self.timesteps}")
+
+
+@dataclass
+class DataSection:
+    """Which dataset to build: a `vhdiff.registry` name and its keyword arguments."""
+
+    name: str = "toy2d"
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class TextEncoderSection:
+    """Optional text conditioning: `vhdiff.text.load_text_encoder(name, **params)`.
+
+    Each batch's `text_key` entry (list[str]) is encoded to [B, C] and passed to the model
+    as the `output_key` keyword.
+    """
+
+    name: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    text_key: str = "text"
+    output_key: str = "text_emb"
+
+
+@dataclass
+class RunConfig:
+    """A whole training run."""
+
+    imports: list[str] = field(default_factory=list)
+    model: ModelSection = field(default_factory=ModelSection)
+    diffusion: DiffusionSection = field(default_factory=DiffusionSection)
+    data: DataSection = field(default_factory=DataSection)
+    text_encoder: TextEncoderSection = field(default_factory=TextEncoderSection)
+    trainer: TrainerConfig = field(default_factory=TrainerConfig)
+
+
+# ---------------------------------------------------------------------- loading
+def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> RunConfig:
+    """Read a YAML file (None: defaults only), apply `key=value` overrides, validate.
+
+    Raises FileNotFoundError for a missing file and ValueError for bad YAML, an unknown
+    key, a wrong type or a bad value, each naming the key (and the valid keys).
+    """
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    layers = []
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"config file {path} does not exist; see configs/ for examples")
+        layers.append((str(path), _read_yaml(path)))
+    if overrides:
+        layers.append(("command-line overrides", _parse_overrides(overrides)))
+    schema = OmegaConf.structured(RunConfig)
+    merged = schema
+    for source, data in layers:
+        _check_keys(data, RunConfig, "", source)
+        merged = _merge(merged, data, source)
+    try:
+        obj = OmegaConf.to_object(merged)
+    except OmegaConfBaseException as exc:  # interpolation errors, missing values
+        raise ValueError(f"invalid config: {_omegaconf_message(exc)}") from None
+    assert isinstance(obj, RunConfig)
+    return obj
+
+
+def config_to_yaml(config: RunConfig) -> str:
+    """The resolved config as YAML text (saved into every checkpoint)."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_yaml(OmegaConf.structured(config))
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        raise ValueError(f"config file {path} is not valid YAML: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValueError(  # noqa: TRY004 - a user's file: ValueError is the CLI's user error
+            f"config file {path} must hold a mapping of sections, got {type(data).__name__}"
+        )
+    return data
+
+
+def _parse_overrides(overrides: Sequence[str]) -> dict[str, Any]:
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ValueError(
+                f"override {item!r} must read key=value with a dotted key, e.g. trainer.max_steps=100"
+            )
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        node = out
+        parts = key.split(".")
+        for part in parts[:-1]:
+            nxt = node.setdefault(part, {})
+            if not isinstance(nxt, dict):
+                raise ValueError(f"override {item!r} conflicts with an earlier override of {part!r}")  # noqa: TRY004
+            node = nxt
+        node[parts[-1]] = value
+    return out
+
+
+def _check_keys(data: Any, schema: type, prefix: str, source: str) -> None:
+    """Raise ValueError for the first key of `data` that `schema` (a dataclass) lacks."""
+    if not isinstance(data, dict):
+        where = prefix.rstrip(".") or "the top level"
+        raise ValueError(f"{where} in {source} must be a mapping of keys, got {data!r}")  # noqa: TRY004
+    fields = {f.name: f for f in dataclasses.fields(schema)}
+    for key, value in data.items():
+        if key not in fields:
+            close = get_close_matches(str(key), list(fields), n=1)
+            hint = f" (did you mean '{prefix}{close[0]}'?)" if close else ""
+            section = prefix.rstrip(".") or "top level"
+            raise ValueError(
+                f"unknown config key '{prefix}{key}' in {source}{hint}; valid keys in "
+                f"{section}: {', '.join(fields)}"
+            )
+        sub = _dataclass_type(schema, key)
+        if sub is not None:
+            _check_keys(value, sub, f"{prefix}{key}.", source)
+
+
+def _dataclass_type(schema: type, name: str) -> type | None:
+    import typing
+
+    hint = typing.get_type_hints(schema)[name]
+    return hint if dataclasses.is_dataclass(hint) else None
+
+
+def _merge(base, data: dict[str, Any], source: str):
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        return OmegaConf.merge(base, data)
+    except OmegaConfBaseException as exc:  # ValidationError etc. carry the key in full_key
+        raise ValueError(f"bad value in {source}: {_omegaconf_message(exc)}") from None
+
+
+def _omegaconf_message(exc: Exception) -> str:
+    key = getattr(exc, "full_key", None)
+    first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if key:
+        expected = _expected_type(key)
+        suffix = f" (expected {expected})" if expected else ""
+        return f"{key}: {first}{suffix}"
+    return first
+
+
+def _expected_type(full_key: str) -> str | None:
+    import typing
+
+    schema: Any = RunConfig
+    parts = full_key.split(".")
+    for i, part in enumerate(parts):
+        if not dataclasses.is_dataclass(schema):
+            return None
+        hints = typing.get_type_hints(schema)
+        if part not in hints:
+            return None
+        if i == len(parts) - 1:
+            hint = hints[part]
+            return getattr(hint, "__name__", None) or str(hint).replace("typing.", "")
+        schema = hints[part]
+    return None
+
+
+# ---------------------------------------------------------------------- building
+def build_diffusion(section: DiffusionSection):
+    """The `GaussianDiffusion` a diffusion section describes."""
+    from vhdiff.diffusion import GaussianDiffusion, NoiseSchedule
+
+    if section.schedule == "linear":
+        schedule = NoiseSchedule.linear(
+            T=section.timesteps, beta_start=section.beta_start, beta_end=section.beta_end
+        )
+    elif section.schedule == "cosine":
+        schedule = NoiseSchedule.cosine(T=section.timesteps, s=section.cosine_s)
+    else:
+        schedule = NoiseSchedule.sigmoid(T=section.timesteps)
+    if section.zero_terminal_snr:
+        schedule = schedule.rescale_zero_terminal_snr()
+    return GaussianDiffusion(
+        schedule, prediction=section.prediction, variance=section.variance, loss=section.loss,
+        loss_weighting=section.loss_weighting, min_snr_gamma=section.min_snr_gamma,
+        vlb_weight=section.vlb_weight, decoder=section.decoder, decoder_bins=section.decoder_bins,
+        timestep_sampling=section.timestep_sampling,
+    )

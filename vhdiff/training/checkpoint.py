@@ -1,0 +1,337 @@
+"""Atomic, verifiable checkpoints.
+
+A checkpoint is one directory ``<root>/step_00001000/`` holding::
+
+    model/config.json, model/model.safetensors   live weights + the model's constructor config
+    ema/config.json,   ema/model.safetensors     EMA weights (when EMA is on)
+    training_state.pt  optimizer, LR scheduler, grad scaler, step, data position, RNG states;
+                       plain tensors/numbers only, read with torch.load(weights_only=True)
+    config.yaml        the resolved run config (when the caller gives one)
+    meta.json          step, metric, and size + SHA-256 of every file above
+
+The directory is written under a temporary name ``.tmp-step_...`` in the same folder, every
+file is fsync'ed, and only then renamed to its final name (`os.replace`, atomic on POSIX).
+So a ``step_*`` directory is either complete or absent: a process killed mid-save leaves
+only a ``.tmp-*`` folder, which `list_checkpoints` ignores and `remove_partial` deletes.
+`verify_checkpoint` re-checks sizes and hashes, so a file damaged later (truncated copy,
+bad disk) gives a `CheckpointError` that names the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+STEP_DIR = re.compile(r"^step_(\d+)$")
+TMP_PREFIX = ".tmp-"
+META = "meta.json"
+STATE = "training_state.pt"
+WEIGHTS = "model.safetensors"
+MODEL_CONFIG = "config.json"
+BEST = "best.json"
+FORMAT_VERSION = 1
+# Test hook: seconds to sleep after the files are written and before the directory is
+# renamed, so a test can SIGKILL a run in the middle of a save.
+SAVE_DELAY_ENV = "VHDIFF_TEST_SAVE_DELAY_S"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is missing, truncated or corrupt. The message names the file."""
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """A complete checkpoint directory found on disk."""
+
+    path: Path
+    step: int
+    metric: float | None
+
+
+# ---------------------------------------------------------------------- small file helpers
+def _fsync_file(path: Path) -> None:
+    with open(path, "rb+") as f:
+        os.fsync(f.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 22), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write `text` to `path` through a temporary file in the same folder + os.replace."""
+    path = Path(path)
+    tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{os.getpid()}")
+    tmp.write_text(text)
+    _fsync_file(tmp)
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def step_dir_name(step: int) -> str:
+    return f"step_{step:08d}"
+
+
+# ---------------------------------------------------------------------- weights
+def save_module_weights(module: nn.Module, directory: Path) -> None:
+    """Write `module`'s weights as safetensors plus its constructor config as JSON.
+
+    Modules with `save_pretrained` (the vhdiff backbones) write themselves, which keeps
+    `Backbone.from_pretrained(checkpoint / "model")` working; any other module gets
+    `model.safetensors` and a `config.json` of `{"_class_name": ..., **module.config}`.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    if hasattr(module, "save_pretrained"):
+        module.save_pretrained(directory)
+        if not (directory / WEIGHTS).is_file():
+            raise RuntimeError(
+                f"{type(module).__name__}.save_pretrained did not write {WEIGHTS} in {directory}"
+            )
+    else:
+        from safetensors.torch import save_model
+
+        save_model(module, str(directory / WEIGHTS))
+        config = dict(getattr(module, "config", {}) or {})
+        cls = type(module)
+        config = {"_class_name": f"{cls.__module__}.{cls.__qualname__}", **config}
+        (directory / MODEL_CONFIG).write_text(json.dumps(config, indent=2, sort_keys=True))
+    for f in directory.iterdir():
+        if f.is_file():
+            _fsync_file(f)
+
+
+def load_module_weights(module: nn.Module, directory: Path) -> None:
+    """Load `directory/model.safetensors` into `module` (strict: every key must match)."""
+    from safetensors.torch import load_model
+
+    path = Path(directory) / WEIGHTS
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint weights {path} are missing; the checkpoint is incomplete")
+    try:
+        missing_unexpected = load_model(module, str(path), strict=True, device="cpu")
+    except RuntimeError as exc:
+        raise CheckpointError(
+            f"weights in {path} do not fit this model ({exc}); was the checkpoint written "
+            "with a different model config?"
+        ) from exc
+    except Exception as exc:  # safetensors raises its own error types for a bad header
+        raise CheckpointError(f"cannot read {path}: {exc}; the file is truncated or corrupt") from exc
+    del missing_unexpected
+
+
+# ---------------------------------------------------------------------- save
+def save_checkpoint(
+    root: Path | str,
+    step: int,
+    *,
+    model: nn.Module,
+    training_state: dict[str, Any],
+    ema_model: nn.Module | None = None,
+    config_text: str | None = None,
+    metric: float | None = None,
+) -> Path:
+    """Write a complete checkpoint for `step` under `root` atomically; returns its path.
+
+    `model` / `ema_model` must be unwrapped (not DDP). `training_state` must hold only
+    tensors, numbers, strings, None and lists/tuples/dicts of them (weights_only-safe).
+    """
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / step_dir_name(step)
+    tmp = root / f"{TMP_PREFIX}{final.name}-{os.getpid()}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    save_module_weights(model, tmp / "model")
+    if ema_model is not None:
+        save_module_weights(ema_model, tmp / "ema")
+    torch.save(training_state, tmp / STATE)
+    _fsync_file(tmp / STATE)
+    if config_text is not None:
+        (tmp / "config.yaml").write_text(config_text)
+        _fsync_file(tmp / "config.yaml")
+    files = sorted(p for p in tmp.rglob("*") if p.is_file())
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "step": int(step),
+        "metric": None if metric is None else float(metric),
+        "time": time.time(),
+        "files": {
+            str(p.relative_to(tmp)): {"size": p.stat().st_size, "sha256": _sha256(p)} for p in files
+        },
+    }
+    (tmp / META).write_text(json.dumps(meta, indent=2))
+    _fsync_file(tmp / META)
+    for d in [p for p in tmp.rglob("*") if p.is_dir()] + [tmp]:
+        _fsync_dir(d)
+    delay = float(os.environ.get(SAVE_DELAY_ENV, "0") or 0)
+    if delay > 0:
+        time.sleep(delay)
+    if final.exists():  # re-saving the same step: swap the old one out, then delete it
+        trash = root / f"{TMP_PREFIX}old-{final.name}-{os.getpid()}"
+        os.replace(final, trash)
+        os.replace(tmp, final)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(tmp, final)
+    _fsync_dir(root)
+    return final
+
+
+# ---------------------------------------------------------------------- find / verify / load
+def _read_meta(path: Path) -> dict[str, Any]:
+    meta_path = path / META
+    try:
+        meta = json.loads(meta_path.read_text())
+        int(meta["step"])
+        dict(meta["files"])
+    except FileNotFoundError:
+        raise CheckpointError(f"{meta_path} is missing: {path} is not a complete checkpoint") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CheckpointError(f"{meta_path} is corrupt ({exc}); delete {path} to use an older checkpoint") from exc
+    return meta
+
+
+def list_checkpoints(root: Path | str) -> list[CheckpointInfo]:
+    """Complete checkpoints under `root` (``step_*`` dirs with a readable meta.json), oldest first."""
+    root = Path(root)
+    found: list[CheckpointInfo] = []
+    if not root.is_dir():
+        return found
+    for d in root.iterdir():
+        m = STEP_DIR.match(d.name)
+        if not (m and d.is_dir() and (d / META).is_file()):
+            continue
+        try:
+            meta = _read_meta(d)
+        except CheckpointError:
+            metric = None
+        else:
+            metric = meta.get("metric")
+        found.append(CheckpointInfo(path=d, step=int(m.group(1)), metric=metric))
+    return sorted(found, key=lambda c: c.step)
+
+
+def latest_checkpoint(root: Path | str) -> CheckpointInfo | None:
+    """The newest complete checkpoint under `root`, or None."""
+    found = list_checkpoints(root)
+    return found[-1] if found else None
+
+
+def verify_checkpoint(path: Path | str, *, hashes: bool = True) -> dict[str, Any]:
+    """Check every file listed in meta.json exists with the recorded size (and SHA-256).
+
+    Returns the meta dict; raises `CheckpointError` naming the first bad file.
+    """
+    path = Path(path)
+    if not path.is_dir():
+        raise CheckpointError(f"checkpoint {path} does not exist or is not a directory")
+    meta = _read_meta(path)
+    fix = f"delete {path} to resume from the checkpoint before it"
+    for rel, info in meta["files"].items():
+        f = path / rel
+        if not f.is_file():
+            raise CheckpointError(f"checkpoint file {f} is missing; {fix}")
+        size = f.stat().st_size
+        if size != info["size"]:
+            raise CheckpointError(
+                f"checkpoint file {f} has {size} bytes, expected {info['size']} (truncated?); {fix}"
+            )
+        if hashes and _sha256(f) != info["sha256"]:
+            raise CheckpointError(f"checkpoint file {f} is corrupt (SHA-256 mismatch); {fix}")
+    return meta
+
+
+def load_training_state(path: Path | str) -> dict[str, Any]:
+    """Read `path/training_state.pt` with weights_only=True (no arbitrary unpickling)."""
+    f = Path(path) / STATE
+    if not f.is_file():
+        raise CheckpointError(f"training state {f} is missing; the checkpoint is incomplete")
+    try:
+        return torch.load(f, map_location="cpu", weights_only=True)
+    except Exception as exc:  # zip / unpickler errors for truncated or foreign files
+        raise CheckpointError(f"cannot read {f}: {exc}; the file is truncated or corrupt") from exc
+
+
+# ---------------------------------------------------------------------- housekeeping
+def remove_partial(root: Path | str) -> list[Path]:
+    """Delete ``.tmp-*`` leftovers of saves that were killed; returns what was removed."""
+    root = Path(root)
+    removed = []
+    if root.is_dir():
+        for d in root.iterdir():
+            if d.name.startswith(TMP_PREFIX):
+                if d.is_dir():
+                    shutil.rmtree(d, ignore_errors=True)
+                else:
+                    d.unlink(missing_ok=True)
+                removed.append(d)
+    return removed
+
+
+def read_best(root: Path | str) -> dict[str, Any] | None:
+    """{"step": int, "metric": float, "path": str} of the best checkpoint so far, or None."""
+    f = Path(root) / BEST
+    if not f.is_file():
+        return None
+    try:
+        return json.loads(f.read_text())
+    except ValueError:
+        return None
+
+
+def write_best(root: Path | str, step: int, metric: float) -> None:
+    root = Path(root)
+    atomic_write_text(
+        root / BEST,
+        json.dumps({"step": int(step), "metric": float(metric), "path": step_dir_name(step)}),
+    )
+
+
+def prune_checkpoints(root: Path | str, *, keep_last: int) -> list[Path]:
+    """Delete all but the newest `keep_last` checkpoints, always keeping the best one.
+
+    keep_last <= 0 keeps everything. Returns the deleted directories.
+    """
+    if keep_last <= 0:
+        return []
+    found = list_checkpoints(root)
+    best = read_best(root)
+    best_step = None if best is None else int(best["step"])
+    deleted = []
+    for info in found[:-keep_last]:
+        if info.step == best_step:
+            continue
+        # rename first, so a crash mid-delete never leaves a half-deleted step_* dir
+        doomed = info.path.with_name(f"{TMP_PREFIX}del-{info.path.name}")
+        os.replace(info.path, doomed)
+        shutil.rmtree(doomed, ignore_errors=True)
+        deleted.append(info.path)
+    return deleted
