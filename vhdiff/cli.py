@@ -24,6 +24,7 @@ import sys
 # name -> (module, one-line help). Add a sub-command by adding a line here.
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("vhdiff.demo", "run the main demo (writes pictures/videos to --out)"),
+    "train": ("vhdiff.train_command", "train a model from a YAML config"),
 }
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
