@@ -150,7 +150,7 @@ class SMPLMotion:
             "global_orient": tensor(self.global_orient),
             "body_pose": tensor(self.body_pose),
             "transl": tensor(self.transl),
-            "betas": tensor(np.broadcast_to(self.betas, (self.num_frames, NUM_BETAS))),
+            "betas": tensor(np.tile(self.betas, (self.num_frames, 1))),
         }
 
     def save(self, path: str | os.PathLike) -> Path:
