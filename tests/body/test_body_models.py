@@ -159,7 +159,7 @@ def test_mannequin_betas(mannequin):
     betas = torch.zeros(3, 10)
     betas[1, 0] = 2.0
     out = mannequin(go, bp, betas=betas)
-    height = lambda v: v[:, 1].max() - v[:, 1].min()  # noqa: E731
+    height = lambda v: v[:, 1].max() - v[:, 1].min()
     assert abs(height(out.vertices[1]) - height(out.vertices[0])) > 0.02
     torch.testing.assert_close(out.vertices[0], out.vertices[2])
     alone = mannequin(go[:1], bp[:1], betas=betas[1])

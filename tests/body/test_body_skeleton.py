@@ -64,7 +64,7 @@ def test_mirroring_commutes_with_fk():
     pose = torch.randn(4, 22, 3, dtype=torch.float64) * 0.4
     fk = lambda p: (
         S.forward_kinematics(axis_angle_to_matrix(p), symmetric, S.BODY_PARENTS).positions
-    )  # noqa: E731
+    )
     torch.testing.assert_close(fk(S.mirror_axis_angle(pose)), S.mirror_joint_positions(fk(pose)))
     torch.testing.assert_close(S.mirror_joint_positions(S.mirror_joint_positions(rest)), rest)
 
