@@ -25,6 +25,7 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("vhdiff.demo", "run the main demo (writes pictures/videos to --out)"),
     "train": ("vhdiff.train_command", "train a model from a YAML config"),
+    "prep": ("vhdiff.data_prep.commands", "build datasets and convert model files"),
 }
 
 USER_ERRORS: tuple[type[BaseException], ...] = (

@@ -1,0 +1,50 @@
+"""`vhdiff prep`: dataset builders and model-file converters, one sub-command each.
+
+Sub-commands are registered in PREP_COMMANDS (name -> (module, one-line help)) and
+imported only when chosen. A sub-command module provides, like the top-level commands::
+
+    def add_arguments(parser: argparse.ArgumentParser) -> None: ...
+    def run(args: argparse.Namespace) -> int | None: ...
+
+User errors are raised as ValueError / FileNotFoundError / ... and reported by vhdiff.cli.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+# name -> (module, one-line help). Add a sub-command by adding a line here.
+PREP_COMMANDS: dict[str, tuple[str, str]] = {
+    "smpl-model": (
+        "vhdiff.data_prep.smpl_model",
+        "convert an official SMPL/SMPL-H .pkl to a plain .npz (no chumpy, no unsafe unpickling)",
+    ),
+}
+
+
+def _listing() -> str:
+    return "\n".join(f"  {name:<16} {help_}" for name, (_, help_) in PREP_COMMANDS.items())
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.description = (parser.description or "") + "\n\nsub-commands:\n" + _listing()
+    parser.usage = "vhdiff prep SUBCOMMAND [options]   (vhdiff prep SUBCOMMAND --help)"
+    parser.add_argument(
+        "subcommand", metavar="SUBCOMMAND", help="one of: " + ", ".join(PREP_COMMANDS)
+    )
+    parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+
+
+def run(args: argparse.Namespace) -> int:
+    name = args.subcommand
+    if name not in PREP_COMMANDS:
+        raise ValueError(
+            f"unknown prep sub-command {name!r}; choose one of: {', '.join(PREP_COMMANDS)}"
+        )
+    module_name, help_ = PREP_COMMANDS[name]
+    module = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser(prog=f"vhdiff prep {name}", description=help_)
+    module.add_arguments(parser)
+    return int(module.run(parser.parse_args(args.arguments)) or 0)
