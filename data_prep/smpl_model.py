@@ -101,7 +101,8 @@ class _SparseStandIn:
         data = np.asarray(state["data"])
         dense = np.zeros((rows, cols), dtype=data.dtype)
         if self.sparse_format == "coo":
-            np.add.at(dense, (np.asarray(state["row"]), np.asarray(state["col"])), data)
+            coords = state.get("coords") or (state["row"], state["col"])  # scipy >= 1.13: coords
+            np.add.at(dense, tuple(np.asarray(c) for c in coords), data)
             return dense
         indices, indptr = np.asarray(state["indices"]), np.asarray(state["indptr"])
         outer = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
