@@ -40,8 +40,8 @@ WEIGHTS = "model.safetensors"
 MODEL_CONFIG = "config.json"
 BEST = "best.json"
 FORMAT_VERSION = 1
-# Test hook: seconds to sleep after the files are written and before the directory is
-# renamed, so a test can SIGKILL a run in the middle of a save.
+# Test hook: "SECONDS" or "SECONDS@STEP" - sleep after the files are written and before the
+# directory is renamed (for saves at step >= STEP), so a test can SIGKILL a run mid-save.
 SAVE_DELAY_ENV = "VHDIFF_TEST_SAVE_DELAY_S"
 
 
@@ -191,9 +191,7 @@ def save_checkpoint(
     _fsync_file(tmp / META)
     for d in [p for p in tmp.rglob("*") if p.is_dir()] + [tmp]:
         _fsync_dir(d)
-    delay = float(os.environ.get(SAVE_DELAY_ENV, "0") or 0)
-    if delay > 0:
-        time.sleep(delay)
+    _test_delay(step)
     if final.exists():  # re-saving the same step: swap the old one out, then delete it
         trash = root / f"{TMP_PREFIX}old-{final.name}-{os.getpid()}"
         os.replace(final, trash)
@@ -203,6 +201,15 @@ def save_checkpoint(
         os.replace(tmp, final)
     _fsync_dir(root)
     return final
+
+
+def _test_delay(step: int) -> None:
+    raw = os.environ.get(SAVE_DELAY_ENV, "")
+    if not raw:
+        return
+    seconds, _, from_step = raw.partition("@")
+    if step >= int(from_step or 0):
+        time.sleep(float(seconds))
 
 
 # ---------------------------------------------------------------------- find / verify / load
