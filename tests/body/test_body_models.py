@@ -244,3 +244,27 @@ def test_importing_body_loads_no_heavy_packages():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("betas", [None, torch.tensor([1.5, -1.0, 0.5, 0, 0, 0, 0, 0, 0, 0])])
+def test_mannequin_torch_skinning_matches_mannequin_x(mannequin, betas):
+    """Our torch skinning reproduces mannequin-x's own numpy skinning (public API)."""
+    go, bp = _pose(3, seed=4)
+    transl = torch.randn(3, 3, dtype=torch.float64)
+    out = mannequin(go, bp, betas=betas, transl=transl)
+    figure = mannequin._figure
+    pose = figure.rest_pose(batch_dims=(3,), dtype=np.float64)
+    pose.update(body_pose=bp.numpy(), pelvis_rotation=go.numpy())
+    pose["global_translation"] = transl.numpy() + mannequin.rest_offset
+    expected = torch.from_numpy(figure.vertices(pose))
+    assert mannequin._skin_data() is not None  # the fast path was used
+    torch.testing.assert_close(out.vertices, expected, atol=1e-5, rtol=0)
+
+
+def test_convex_mannequin_uses_the_public_path():
+    from vhdiff.body.mannequin_body import MannequinBody
+
+    convex = MannequinBody(design="convex")
+    out = convex(*_pose(2))
+    assert out.vertices.shape == (2, convex.num_vertices, 3) and convex._skin_data() is None
+    assert int(out.faces.max()) < convex.num_vertices
