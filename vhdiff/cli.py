@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("vhdiff.demo", "run the main demo (writes pictures/videos to --out)"),
     "train": ("vhdiff.train_command", "train a model from a YAML config"),
     "prep": ("vhdiff.data_prep.commands", "build datasets and convert model files"),
+    "render": ("vhdiff.viz.render_command", "render a motion .npz to MP4/GIF/PNGs"),
 }
 
 USER_ERRORS: tuple[type[BaseException], ...] = (

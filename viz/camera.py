@@ -1,0 +1,142 @@
+"""A pinhole camera in OpenGL conventions, shared by the mesh and point renderers (numpy only).
+
+World frame: vhdiff's body convention, Y up, metres, bodies face +Z. A camera pose is a
+4x4 camera-to-world matrix; the camera looks down its own -Z axis with +Y up, as in
+OpenGL and pyrender. Pixel (col, row) = (0, 0) is the top-left corner of the image.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Camera", "fit_distance", "frame_points", "look_at", "view_direction"]
+
+
+def look_at(eye: np.ndarray, target: np.ndarray, up: np.ndarray = (0.0, 1.0, 0.0)) -> np.ndarray:
+    """Camera-to-world pose [4, 4] of a camera at `eye` looking at `target`."""
+    eye = np.asarray(eye, dtype=np.float64)
+    forward = np.asarray(target, dtype=np.float64) - eye
+    forward /= np.linalg.norm(forward)
+    right = np.cross(forward, np.asarray(up, dtype=np.float64))
+    if np.linalg.norm(right) < 1e-9:  # looking straight along `up`: pick another up
+        right = np.cross(forward, np.array([0.0, 0.0, -1.0]))
+    right /= np.linalg.norm(right)
+    true_up = np.cross(right, forward)
+    pose = np.eye(4)
+    pose[:3, 0], pose[:3, 1], pose[:3, 2], pose[:3, 3] = right, true_up, -forward, eye
+    return pose
+
+
+def view_direction(azimuth_deg: float, elevation_deg: float) -> np.ndarray:
+    """Unit vector from the target towards the camera.
+
+    azimuth 0 = in front of a body facing +Z (camera on +Z), positive azimuth turns the
+    camera towards the body's left (+X); elevation is the angle above the ground plane.
+    """
+    az, el = math.radians(azimuth_deg), math.radians(elevation_deg)
+    return np.array([math.cos(el) * math.sin(az), math.sin(el), math.cos(el) * math.cos(az)])
+
+
+@dataclass
+class Camera:
+    """Perspective camera: vertical field of view `yfov` (radians), `pose` [4, 4]
+    camera-to-world, image `width` x `height` pixels, clipping planes znear / zfar."""
+
+    yfov: float
+    pose: np.ndarray
+    width: int
+    height: int
+    znear: float = 0.05
+    zfar: float = 100.0
+
+    @property
+    def aspect(self) -> float:
+        return self.width / self.height
+
+    def world_to_camera(self, points: np.ndarray) -> np.ndarray:
+        """[..., 3] world points -> [..., 3] camera-frame points (visible ones have z < 0)."""
+        inverse = np.linalg.inv(self.pose)
+        return points @ inverse[:3, :3].T + inverse[:3, 3]
+
+    def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Project world points [..., 3] -> (pixels [..., 2] as (col, row) floats, depth [...]).
+
+        The same projection as pyrender's PerspectiveCamera (OpenGL perspective matrix
+        with this yfov and aspect ratio), so pixels match what the mesh renderer draws.
+        depth is the distance along the viewing axis (positive in front of the camera).
+        """
+        cam = self.world_to_camera(np.asarray(points, dtype=np.float64))
+        depth = -cam[..., 2]
+        f = 1.0 / math.tan(self.yfov / 2.0)
+        safe = np.where(np.abs(depth) < 1e-12, 1e-12, depth)
+        x_ndc = f / self.aspect * cam[..., 0] / safe
+        y_ndc = f * cam[..., 1] / safe
+        cols = (x_ndc + 1.0) * 0.5 * self.width
+        rows = (1.0 - y_ndc) * 0.5 * self.height
+        return np.stack([cols, rows], axis=-1), depth
+
+
+def fit_distance(
+    points: np.ndarray,
+    target: np.ndarray,
+    direction: np.ndarray,
+    *,
+    yfov: float,
+    aspect: float,
+    margin: float = 1.1,
+) -> float:
+    """Smallest distance from `target` along `direction` (unit, target -> camera) at which a
+    camera looking at `target` sees every point [..., 3], times `margin` (>= 1).
+
+    In the camera's frame a point at lateral offsets (x, y) and height z towards the camera
+    is inside the frustum when |x| <= tan(hfov / 2) (D - z) and |y| <= tan(yfov / 2) (D - z).
+    """
+    flat = np.asarray(points, dtype=np.float64).reshape(-1, 3) - target
+    pose = look_at(direction, np.zeros(3))
+    right, up, back = pose[:3, 0], pose[:3, 1], pose[:3, 2]
+    x, y, z = flat @ right, flat @ up, flat @ back
+    tan_v = math.tan(yfov / 2)
+    tan_h = tan_v * aspect
+    needed = z + np.maximum(np.abs(x) / tan_h, np.abs(y) / tan_v)
+    return float(max(needed.max(), 1e-3)) * margin
+
+
+def frame_points(
+    points: np.ndarray,
+    *,
+    width: int,
+    height: int,
+    yfov: float = math.radians(40.0),
+    azimuth: float = 30.0,
+    elevation: float = 15.0,
+    margin: float = 1.1,
+    target: np.ndarray | None = None,
+    distance: float | None = None,
+) -> Camera:
+    """A camera that sees all `points` [..., 3] (e.g. every vertex of a whole motion).
+
+    Looks at the centre of their bounding box (or `target`) from the direction given by
+    `azimuth` / `elevation` (degrees, see `view_direction`), from the nearest distance at
+    which every point is in view, times `margin` (or from `distance` if given).
+    """
+    flat = np.asarray(points, dtype=np.float64).reshape(-1, 3)
+    if flat.shape[0] == 0 or not np.all(np.isfinite(flat)):
+        raise ValueError("cannot frame an empty or non-finite set of points; check the input")
+    centre = (flat.min(0) + flat.max(0)) / 2 if target is None else np.asarray(target, float)
+    direction = view_direction(azimuth, elevation)
+    if distance is None:
+        distance = fit_distance(
+            flat, centre, direction, yfov=yfov, aspect=width / height, margin=margin
+        )
+    eye = centre + distance * direction
+    extent = float(np.linalg.norm(flat - centre, axis=1).max())
+    return Camera(
+        yfov=yfov,
+        pose=look_at(eye, centre),
+        width=width,
+        height=height,
+        zfar=distance + 2 * extent + 10.0,
+    )

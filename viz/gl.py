@@ -1,0 +1,82 @@
+"""The one place that sets up OpenGL for pyrender; import pyrender only through `load_pyrender`.
+
+- `PYOPENGL_PLATFORM` decides the offscreen backend and must be set before OpenGL is
+  first imported. It defaults to "egl" here (Mesa's software EGL works on a CPU-only
+  machine, a GPU driver's EGL on a GPU); a value the user set ("osmesa", "egl", ...) is
+  honoured. (If some other code imported OpenGL first, its platform stays in force.)
+- pyrender 0.1.45 uses `np.infty`, which numpy 2 removed: it is restored as `np.inf`
+  before pyrender is imported.
+- When no OpenGL context can be made, `GLUnavailableError` (a RuntimeError) says which
+  platform was tried, which Debian packages provide Mesa's EGL, and that the
+  stick-figure renderer (`vhdiff.viz.skeleton`, `vhdiff render --body skeleton`) needs
+  no OpenGL at all.
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+from typing import Any
+
+__all__ = [
+    "DEBIAN_PACKAGES",
+    "DEFAULT_PLATFORM",
+    "GLUnavailableError",
+    "gl_unavailable_message",
+    "load_pyrender",
+    "offscreen_renderer",
+]
+
+DEFAULT_PLATFORM = "egl"
+DEBIAN_PACKAGES = ("libegl1", "libgl1-mesa-dri", "libegl-mesa0")
+
+
+class GLUnavailableError(RuntimeError):
+    """No OpenGL context for offscreen rendering (see the message for the fixes)."""
+
+
+def gl_unavailable_message(cause: BaseException | str) -> str:
+    """The error text for a missing OpenGL: platform tried, packages, the GL-free alternative."""
+    platform = os.environ.get("PYOPENGL_PLATFORM", "(unset)")
+    return (
+        f"offscreen OpenGL rendering is not available (PYOPENGL_PLATFORM={platform}): {cause}. "
+        f"Fixes: install Mesa's EGL (Debian/Ubuntu: apt-get install {' '.join(DEBIAN_PACKAGES)}) "
+        "and set PYOPENGL_PLATFORM=egl (or PYOPENGL_PLATFORM=osmesa with libosmesa6); "
+        "or draw stick figures, which need no OpenGL: `vhdiff render MOTION.npz --body skeleton` "
+        "/ vhdiff.viz.skeleton.render_skeleton(joints)."
+    )
+
+
+_pyrender: ModuleType | None = None
+
+
+def load_pyrender() -> ModuleType:
+    """Import pyrender with the platform default and the numpy-2 shim; return the module.
+
+    Raises GLUnavailableError when OpenGL cannot be loaded for the chosen platform.
+    """
+    global _pyrender
+    if _pyrender is not None:
+        return _pyrender
+    os.environ.setdefault("PYOPENGL_PLATFORM", DEFAULT_PLATFORM)
+    import numpy as np
+
+    if not hasattr(np, "infty"):
+        np.infty = np.inf  # pyrender 0.1.45 still uses the alias numpy 2 removed
+    try:
+        import pyrender
+    except (ImportError, ValueError, OSError, RuntimeError, AttributeError) as exc:
+        raise GLUnavailableError(gl_unavailable_message(exc)) from exc
+    _pyrender = pyrender
+    return pyrender
+
+
+def offscreen_renderer(width: int, height: int) -> Any:
+    """A `pyrender.OffscreenRenderer` of `width` x `height` pixels (raises GLUnavailableError)."""
+    if not (isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0):
+        raise ValueError(f"image size must be positive integers, got {width!r} x {height!r}")
+    pyrender = load_pyrender()
+    try:
+        return pyrender.OffscreenRenderer(viewport_width=width, viewport_height=height)
+    except Exception as exc:
+        raise GLUnavailableError(gl_unavailable_message(exc)) from exc
