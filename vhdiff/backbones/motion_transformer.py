@@ -1,0 +1,193 @@
+"""Text-to-motion denoiser: a transformer encoder over frames (MDM-like, Tevet et al. 2023)."""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+from torch import Tensor, nn
+
+from .embeddings import ConditionEmbedding, TimestepEmbedding
+from .pretrained import PretrainedMixin, register_config
+from .validation import (
+    check_cond_drop,
+    check_sequence_mask,
+    check_tensor,
+    check_text_emb,
+    check_timesteps,
+)
+
+__all__ = ["MotionTransformer"]
+
+# Tokens put before the frames: [timestep, text].
+_PREFIX = 2
+
+
+def sinusoidal_positions(length: int, dim: int) -> Tensor:
+    """Transformer positional encoding (Vaswani et al. 2017, sec. 3.5): [length, dim]."""
+    pos = torch.arange(length, dtype=torch.float32)[:, None]
+    div = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(10000.0) / dim))
+    pe = torch.zeros(length, dim)
+    pe[:, 0::2] = torch.sin(pos * div)
+    pe[:, 1::2] = torch.cos(pos * div)[:, : dim // 2]
+    return pe
+
+
+class MotionTransformer(PretrainedMixin, nn.Module):
+    """Denoiser for motion sequences x_t [B, T, input_dim] with a padding mask.
+
+    Sequence fed to the encoder: [timestep token, text token, frame_1 .. frame_T] plus
+    positional encodings; the timestep token is the MLP of t's sinusoids, the text token a
+    projection of the pooled `text_emb` or, when absent / dropped, a learned null token. Padded
+    frames are excluded as attention keys, so they never change the outputs at real frames;
+    their own outputs are set to 0.
+
+    Args (keyword-only; they are the saved config):
+        input_dim: features per frame (263 for HumanML3D vectors; SMPL-parameter
+            representations use their own width).
+        latent_dim, num_layers, num_heads, ff_dim, dropout, activation: the encoder.
+        max_len: the longest T accepted (learned positional tables have max_len + 2 rows).
+        text_dim: width of the pooled text embedding (512 for CLIP ViT-B/32); None =
+            unconditional (the text token is always the null token).
+        positional_encoding: "sinusoidal" (fixed) or "learned".
+        norm_first: pre-LayerNorm layers (with a final LayerNorm) instead of post-norm.
+        learn_variance: also return v (improved-DDPM "learned_range" interpolation weights).
+
+    Call:
+        x_t [B, T, input_dim], T <= max_len; t LongTensor [B] (training-schedule index,
+        embedded as a number); optional mask [B, T] or [B, T, 1] (1 = real frame),
+        text_emb [B, text_dim], cond_drop bool [B] (True = null text for that sample).
+        Returns [B, T, input_dim], or the pair (prediction, v) with learn_variance.
+
+    Defaults: 263 features, latent 512, 8 layers, 4 heads, ff 1024, GELU, dropout 0.1,
+    max_len 196, text_dim 512: 17,881,863 parameters.
+    """
+
+    @register_config
+    def __init__(
+        self,
+        *,
+        input_dim: int = 263,
+        latent_dim: int = 512,
+        num_layers: int = 8,
+        num_heads: int = 4,
+        ff_dim: int = 1024,
+        dropout: float = 0.1,
+        activation: Literal["gelu", "relu"] = "gelu",
+        max_len: int = 196,
+        text_dim: int | None = 512,
+        positional_encoding: Literal["sinusoidal", "learned"] = "sinusoidal",
+        norm_first: bool = True,
+        learn_variance: bool = False,
+    ) -> None:
+        super().__init__()
+        if latent_dim % num_heads:
+            raise ValueError(
+                f"MotionTransformer: latent_dim={latent_dim} must be divisible by "
+                f"num_heads={num_heads}"
+            )
+        if activation not in ("gelu", "relu"):
+            raise ValueError(
+                f"MotionTransformer: activation must be 'gelu' or 'relu'; got {activation!r}"
+            )
+        if positional_encoding not in ("sinusoidal", "learned"):
+            raise ValueError(
+                "MotionTransformer: positional_encoding must be 'sinusoidal' or 'learned'; "
+                f"got {positional_encoding!r}"
+            )
+        if max_len < 1:
+            raise ValueError(f"MotionTransformer: max_len must be >= 1; got {max_len}")
+        self.input_dim = input_dim
+        self.max_len = max_len
+        self.text_dim = text_dim
+        self.learn_variance = learn_variance
+
+        self.input_proj = nn.Linear(input_dim, latent_dim)
+        self.time_embed = TimestepEmbedding(freq_dim=latent_dim, out_dim=latent_dim)
+        if text_dim is None:
+            self.text_embed = None
+            self.null_text = nn.Parameter(torch.randn(latent_dim) * 0.02)
+        else:
+            self.text_embed = ConditionEmbedding(cond_dim=text_dim, out_dim=latent_dim)
+            self.null_text = None
+        if positional_encoding == "learned":
+            self.pos = nn.Parameter(torch.randn(max_len + _PREFIX, latent_dim) * 0.02)
+        else:
+            self.register_buffer(
+                "pos", sinusoidal_positions(max_len + _PREFIX, latent_dim), persistent=False
+            )
+        self.drop = nn.Dropout(dropout)
+        layer = nn.TransformerEncoderLayer(
+            d_model=latent_dim,
+            nhead=num_heads,
+            dim_feedforward=ff_dim,
+            dropout=dropout,
+            activation=activation,
+            batch_first=True,
+            norm_first=norm_first,
+        )
+        self.encoder = nn.TransformerEncoder(
+            layer,
+            num_layers=num_layers,
+            norm=nn.LayerNorm(latent_dim) if norm_first else None,
+            enable_nested_tensor=False,
+        )
+        self.output_proj = nn.Linear(latent_dim, input_dim * (2 if learn_variance else 1))
+
+    def forward(
+        self,
+        x_t: Tensor,
+        t: Tensor,
+        *,
+        mask: Tensor | None = None,
+        text_emb: Tensor | None = None,
+        cond_drop: Tensor | None = None,
+    ) -> Tensor | tuple[Tensor, Tensor]:
+        owner = "MotionTransformer"
+        x = check_tensor(
+            owner,
+            "x_t",
+            x_t,
+            ("B", "T", self.input_dim),
+            f"The model was built with input_dim={self.input_dim}; pass motion features of "
+            "that width or rebuild with input_dim set to yours.",
+        )
+        b, length = x.shape[:2]
+        if length > self.max_len:
+            raise ValueError(
+                f"{owner}: x_t has T={length} frames but max_len={self.max_len}; crop or split "
+                f"the sequence, or rebuild with max_len >= {length}"
+            )
+        if length < 1:
+            raise ValueError(f"{owner}: x_t has no frames (T = 0)")
+        t = check_timesteps(owner, t, b)
+        real = None if mask is None else check_sequence_mask(owner, mask, b, length, "frames")
+        if text_emb is not None:
+            check_text_emb(owner, text_emb, b, self.text_dim)
+        drop = None if cond_drop is None else check_cond_drop(owner, cond_drop, b)
+
+        time_tok = self.time_embed(t.to(x.device))  # [B, latent]
+        if self.text_embed is not None:
+            text_tok = self.text_embed(text_emb, drop, b, time_tok.dtype)
+        else:
+            text_tok = self.null_text[None].expand(b, -1)
+        if real is not None:
+            # Zero padded frames first: garbage there (even inf / NaN) cannot reach real frames.
+            x = x.masked_fill(~real.to(x.device)[..., None], 0.0)
+        frames = self.input_proj(x)  # [B, T, latent]
+        seq = torch.cat([time_tok[:, None], text_tok[:, None], frames], dim=1)
+        seq = self.drop(seq + self.pos[None, : length + _PREFIX].to(seq.dtype))
+        padding = None
+        if real is not None:
+            # key_padding_mask: True = ignore this key. The prefix tokens are always real.
+            prefix = torch.zeros(b, _PREFIX, dtype=torch.bool, device=x.device)
+            padding = torch.cat([prefix, ~real.to(x.device)], dim=1)
+        h = self.encoder(seq, src_key_padding_mask=padding)[:, _PREFIX:]
+        out = self.output_proj(h)
+        if real is not None:
+            out = out.masked_fill(~real.to(out.device)[..., None], 0.0)
+        if self.learn_variance:
+            pred, v = out.chunk(2, dim=-1)
+            return pred, v
+        return out
