@@ -95,6 +95,7 @@ def test_smplx_path_betas_and_gradients(smpl_model):
     assert out.vertices.dtype == torch.float32
     out.joints.sum().backward()
     assert torch.isfinite(bp32.grad).all() and bp32.grad.abs().sum() > 0
+    assert model32.to(torch.float64)(go, bp).vertices.dtype == torch.float64  # .to() switches dtype
 
 
 def test_folder_and_env_lookup(smpl_dir, monkeypatch):
