@@ -25,22 +25,30 @@ class GaussianOracle:
         self.calls = 0
 
     def x0_mean(self, x_t: Tensor, t: Tensor) -> Tensor:
-        d = self.mu.numel()
-        ab = self.schedule.alphas_cumprod[t.cpu()].to(x_t.device)
-        out = torch.empty(x_t.shape, dtype=torch.float64, device=x_t.device)
-        for value in ab.unique():
-            rows = ab == value
-            a, b2 = math.sqrt(float(value)), 1.0 - float(value)
-            cov = a * a * self.sigma + b2 * torch.eye(d, dtype=torch.float64)
-            gain = a * self.sigma @ torch.linalg.inv(cov)
-            out[rows] = self.mu + (x_t[rows].double() - a * self.mu) @ gain.T
-        return out
+        a = self.schedule.sqrt_alphas_cumprod[t.cpu()].to(x_t.device)[:, None]
+        centred = x_t.double() - a * self.mu
+        if bool((t == t[0]).all()):  # one step of a sampler: one matrix for the whole batch
+            return self.mu + centred @ self._gains[int(t[0])].T
+        gain = self._gains[t.cpu()].to(x_t.device)  # [B, d, d]
+        return self.mu + torch.einsum("bij,bj->bi", gain, centred)
+
+    @property
+    def _gains(self) -> Tensor:
+        """a Sigma (a^2 Sigma + b^2 I)^{-1} for every t: [T, d, d], computed once."""
+        if self._gain_table is None:
+            ab = self.schedule.alphas_cumprod
+            eye = torch.eye(self.mu.numel(), dtype=torch.float64)
+            cov = ab[:, None, None] * self.sigma + (1 - ab)[:, None, None] * eye
+            self._gain_table = ab.sqrt()[:, None, None] * self.sigma @ torch.linalg.inv(cov)
+        return self._gain_table
+
+    _gain_table: Tensor | None = None
 
     def __call__(self, x_t: Tensor, t: Tensor, **cond) -> Tensor:
         self.calls += 1
         x0 = self.x0_mean(x_t, t)
-        ab = self.schedule.alphas_cumprod[t.cpu()].to(x_t.device)[:, None]
-        a, b = ab.sqrt(), (1 - ab).sqrt()
+        a = self.schedule.sqrt_alphas_cumprod[t.cpu()].to(x_t.device)[:, None]
+        b = self.schedule.sqrt_one_minus_alphas_cumprod[t.cpu()].to(x_t.device)[:, None]
         eps = (x_t.double() - a * x0) / b
         out = {"eps": eps, "x0": x0, "v": a * eps - b * x0}[self.prediction].to(x_t.dtype)
         if self.learn_variance:

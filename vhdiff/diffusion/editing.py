@@ -16,7 +16,6 @@ from vhdiff.diffusion.samplers import (
     _MapTimesteps,
     _noise,
     _progress,
-    _t,
     resolve_sampler,
     run_sampler,
     timestep_grid,
@@ -53,7 +52,7 @@ def sdedit(
     grid = full[full <= t_start]
     if grid.numel() == 0:
         grid = full[-1:]
-    x_t = diffusion.schedule.q_sample(x0, _t(x0, int(grid[0])), generator=generator)
+    x_t = diffusion.schedule.q_sample(x0, int(grid[0]), generator=generator)
     return run_sampler(
         diffusion, model, x_t, grid, sampler=sampler, eta=eta, generator=generator,
         progress=progress, cond=cond,
@@ -127,11 +126,11 @@ def inpaint(
     with torch.no_grad():
         for level, nxt in it:
             if nxt < level:  # reverse step level -> level - 1
-                step = sub.reverse_step_params(step_model, x, _t(x, level), cond)
+                step = sub.reverse_step_params(step_model, x, level, cond)
                 out.nfe += 1
                 if level > 0:
                     unknown = step.mean + torch.exp(0.5 * step.log_variance) * _noise(x, generator)
-                    known = sub.schedule.q_sample(x_known, _t(x, level - 1), generator=generator)
+                    known = sub.schedule.q_sample(x_known, level - 1, generator=generator)
                 else:
                     unknown, known = step.mean, x_known
                 x = m * known + (1 - m) * unknown
@@ -174,7 +173,7 @@ def ddim_invert(
             x_s = x
             guess = x_s
             for _ in range(fixed_point_iters + 1):
-                eps = diffusion.denoise(model, guess, _t(x, t), cond).pred_eps
+                eps = diffusion.denoise(model, guess, t, cond).pred_eps
                 x0_hat = (x_s - math.sqrt(1 - ab_s) * eps) / math.sqrt(ab_s)
                 guess = math.sqrt(ab_t) * x0_hat + math.sqrt(1 - ab_t) * eps
             x = guess

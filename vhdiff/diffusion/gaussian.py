@@ -21,7 +21,7 @@ from vhdiff.diffusion.likelihood import (
     discretized_gaussian_log_likelihood,
     normal_kl,
 )
-from vhdiff.diffusion.schedule import GaussianParams, NoiseSchedule
+from vhdiff.diffusion.schedule import GaussianParams, NoiseSchedule, _as_tensor
 from vhdiff.diffusion.timestep_sampling import LossSecondMomentTimesteps, UniformTimesteps
 
 Prediction = Literal["eps", "x0", "v"]
@@ -227,8 +227,8 @@ class GaussianDiffusion:
                 )
         return pred, var_interp
 
-    def split_prediction(self, x_t: Tensor, t: Tensor, pred: Tensor) -> tuple[Tensor, Tensor]:
-        """(x0, eps) implied by the raw prediction at (x_t, t)."""
+    def split_prediction(self, x_t: Tensor, t: Tensor | int, pred: Tensor) -> tuple[Tensor, Tensor]:
+        """(x0, eps) implied by the raw prediction at (x_t, t); t is [B] or one int for all."""
         s = self.schedule
         if self.prediction == "eps":
             return s.predict_x0(x_t, t, pred), pred
@@ -240,7 +240,7 @@ class GaussianDiffusion:
         self,
         model: Model,
         x_t: Tensor,
-        t: Tensor,
+        t: Tensor | int,
         cond: dict[str, Any] | None = None,
         *,
         clip_denoised: float | None = None,
@@ -252,15 +252,18 @@ class GaussianDiffusion:
         percentile of |x_0| per sample (at least 1) and rescales (Imagen, Saharia et al. 2022).
         Both are off by default: the core is not image-only. When either is on, eps is
         recomputed from the processed x_0 so samplers stay consistent.
+        t: long [B], or one int for the whole batch (samplers: the coefficients are then
+        plain floats, no gather per step).
         """
-        pred, var_interp = self.run_model(model, x_t, t, cond or {})
+        t_model = t if isinstance(t, Tensor) else _full_t(x_t, t)
+        pred, var_interp = self.run_model(model, x_t, t_model, cond or {})
         x0, eps = self.split_prediction(x_t, t, pred)
         if clip_denoised is not None or dynamic_threshold is not None:
             x0 = process_x0(x0, clip=clip_denoised, dynamic_threshold=dynamic_threshold)
             eps = self.schedule.predict_eps(x_t, t, x0)
         return Denoised(pred_x0=x0, pred_eps=eps, output=pred, var_interp=var_interp)
 
-    def reverse_variance(self, t: Tensor, like: Tensor, var_interp: Tensor | None) -> tuple[Tensor, Tensor]:
+    def reverse_variance(self, t: Tensor | int, like: Tensor, var_interp: Tensor | None) -> tuple[Tensor, Tensor]:
         """(variance, log_variance) of p(x_{t-1} | x_t), broadcastable to `like`."""
         s = self.schedule
         kind = self.config.variance
@@ -272,11 +275,14 @@ class GaussianDiffusion:
             log_var = frac * max_log + (1.0 - frac) * min_log
             return torch.exp(log_var), log_var
         if kind == "fixed_large":
-            return s._at("fixed_large_variance", t, like), s._at("fixed_large_log_variance", t, like)
-        return s._at("posterior_variance", t, like), s._at("posterior_log_variance_clipped", t, like)
+            names = ("fixed_large_variance", "fixed_large_log_variance")
+        else:
+            names = ("posterior_variance", "posterior_log_variance_clipped")
+        return tuple(_as_tensor(s._at(n, t, like), like) for n in names)  # type: ignore[return-value]
 
     def reverse_step_params(
-        self, model: Model, x_t: Tensor, t: Tensor, cond: dict[str, Any] | None = None, **denoise_kw: Any
+        self, model: Model, x_t: Tensor, t: Tensor | int, cond: dict[str, Any] | None = None,
+        **denoise_kw: Any,
     ) -> ReverseStep:
         """p(x_{t-1} | x_t) = N(mu~_t(x_t, x0_hat), sigma_t^2) (DDPM eq. 11 / improved DDPM)."""
         d = self.denoise(model, x_t, t, cond, **denoise_kw)
@@ -445,6 +451,10 @@ def process_x0(x0: Tensor, *, clip: float | None = None, dynamic_threshold: floa
             raise ValueError(f"clip_denoised must be > 0, got {clip}")
         x0 = x0.clamp(-clip, clip)
     return x0
+
+
+def _full_t(x: Tensor, value: int) -> Tensor:
+    return torch.full((x.shape[0],), value, device=x.device, dtype=torch.long)
 
 
 def _progress(iterable, total: int, desc: str):

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Literal, Sequence, get_args
 import torch
 from torch import Tensor
 
-from vhdiff.diffusion.gaussian import GaussianDiffusion, Model, _progress, check_choice
+from vhdiff.diffusion.gaussian import GaussianDiffusion, Model, _full_t, _progress, check_choice
 
 SamplerName = Literal["ddpm", "ddim", "dpm++"]
 Spacing = Literal["leading", "trailing", "linspace"]
@@ -101,10 +101,6 @@ class _Recorder:
         return self.out
 
 
-def _t(x: Tensor, value: int) -> Tensor:
-    return torch.full((x.shape[0],), value, device=x.device, dtype=torch.long)
-
-
 def _noise(x: Tensor, generator: torch.Generator | None) -> Tensor:
     return torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
 
@@ -134,7 +130,7 @@ def ddpm_loop(
     for i in rec.steps():
         idx = ts.numel() - 1 - i
         t_train = int(ts[idx])
-        step = sub.reverse_step_params(step_model, x, _t(x, idx), cond, **denoise_kw)
+        step = sub.reverse_step_params(step_model, x, idx, cond, **denoise_kw)
         rec.record(t_train, x, step.denoised.pred_x0)
         if idx > 0:
             x = step.mean + torch.exp(0.5 * step.log_variance) * _noise(x, generator)
@@ -176,7 +172,7 @@ def ddim_loop(
         sigma = eta * math.sqrt(max((1 - ab_s) / (1 - ab_t) * (1 - ab_t / ab_s), 0.0)) if ab_t < 1 else 0.0
         coefs.append((math.sqrt(ab_s), math.sqrt(max(1 - ab_s - sigma**2, 0.0)), sigma))
     for i in rec.steps():
-        d = diffusion.denoise(model, x, _t(x, ts[i]), cond, **denoise_kw)
+        d = diffusion.denoise(model, x, ts[i], cond, **denoise_kw)
         rec.record(ts[i], x, d.pred_x0)
         c_x0, c_eps, sigma = coefs[i]
         x = torch.add(d.pred_x0 * c_x0, d.pred_eps, alpha=c_eps)
@@ -205,7 +201,7 @@ def dpmpp_2m_loop(
     prev_x0: Tensor | None = None
     h_prev = math.nan
     for i in rec.steps():
-        d = diffusion.denoise(model, x, _t(x, ts[i]), cond, **denoise_kw)
+        d = diffusion.denoise(model, x, ts[i], cond, **denoise_kw)
         rec.record(ts[i], x, d.pred_x0)
         if i + 1 == len(ts):
             return d.pred_x0

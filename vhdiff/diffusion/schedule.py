@@ -64,6 +64,7 @@ class NoiseSchedule:
         self.fixed_large_log_variance = torch.log(self.fixed_large_variance)
         self.log_betas = torch.log(b)
         self._device_tables: dict[tuple[str, str], Tensor] = {}
+        self._floats: dict[str, list[float]] = {}
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -170,12 +171,19 @@ class NoiseSchedule:
             self._device_tables[key] = cached
         return cached
 
-    def _at(self, name: str, t: Tensor, like: Tensor) -> Tensor:
+    def _at(self, name: str, t: Tensor | int, like: Tensor) -> Tensor | float:
+        """table[t] broadcastable to `like`: a [B, 1, ...] tensor, or a Python float when t is
+        an int (one timestep for the whole batch, as in samplers: no gather, no copy)."""
+        if isinstance(t, int):
+            values = self._floats.get(name)
+            if values is None:
+                values = self._floats[name] = getattr(self, name).tolist()
+            return values[t]
         return gather(self.table(name, like.device), t, like)
 
     # ------------------------------------------------------------------ forward process
     def q_sample(
-        self, x0: Tensor, t: Tensor, noise: Tensor | None = None,
+        self, x0: Tensor, t: Tensor | int, noise: Tensor | None = None,
         generator: torch.Generator | None = None,
     ) -> Tensor:
         """Sample x_t ~ q(x_t | x_0) = N(sqrt(alpha_bar_t) x_0, (1 - alpha_bar_t) I) (DDPM eq. 4)."""
@@ -187,13 +195,13 @@ class NoiseSchedule:
             "sqrt_one_minus_alphas_cumprod", t, x0
         ) * noise
 
-    def q_mean_variance(self, x0: Tensor, t: Tensor) -> GaussianParams:
+    def q_mean_variance(self, x0: Tensor, t: Tensor | int) -> GaussianParams:
         """Mean, variance and log-variance of q(x_t | x_0)."""
         mean = self._at("sqrt_alphas_cumprod", t, x0) * x0
-        var = 1.0 - self._at("alphas_cumprod", t, x0)
+        var = _as_tensor(1.0 - self._at("alphas_cumprod", t, x0), x0)
         return GaussianParams(mean, var, torch.log(var))
 
-    def posterior(self, x0: Tensor, x_t: Tensor, t: Tensor) -> GaussianParams:
+    def posterior(self, x0: Tensor, x_t: Tensor, t: Tensor | int) -> GaussianParams:
         """q(x_{t-1} | x_t, x_0) = N(mu~_t(x_t, x_0), beta~_t I) (DDPM eqs. 6-7).
 
         log_variance is clipped at t=0 (improved DDPM): beta~_0 = 0 would be -inf.
@@ -203,36 +211,36 @@ class NoiseSchedule:
         ) * x_t
         return GaussianParams(
             mean,
-            self._at("posterior_variance", t, x_t),
-            self._at("posterior_log_variance_clipped", t, x_t),
+            _as_tensor(self._at("posterior_variance", t, x_t), x_t),
+            _as_tensor(self._at("posterior_log_variance_clipped", t, x_t), x_t),
         )
 
     # ------------------------------------------------------------------ parametrizations
-    def predict_x0(self, x_t: Tensor, t: Tensor, eps: Tensor) -> Tensor:
+    def predict_x0(self, x_t: Tensor, t: Tensor | int, eps: Tensor) -> Tensor:
         """x_0 = (x_t - sqrt(1 - alpha_bar) eps) / sqrt(alpha_bar) (inverse of DDPM eq. 4)."""
         return (x_t - self._at("sqrt_one_minus_alphas_cumprod", t, x_t) * eps) / self._at(
             "sqrt_alphas_cumprod", t, x_t
         )
 
-    def predict_eps(self, x_t: Tensor, t: Tensor, x0: Tensor) -> Tensor:
+    def predict_eps(self, x_t: Tensor, t: Tensor | int, x0: Tensor) -> Tensor:
         """eps = (x_t - sqrt(alpha_bar) x_0) / sqrt(1 - alpha_bar)."""
         return (x_t - self._at("sqrt_alphas_cumprod", t, x_t) * x0) / self._at(
             "sqrt_one_minus_alphas_cumprod", t, x_t
         )
 
-    def velocity(self, x0: Tensor, eps: Tensor, t: Tensor) -> Tensor:
+    def velocity(self, x0: Tensor, eps: Tensor, t: Tensor | int) -> Tensor:
         """v = sqrt(alpha_bar) eps - sqrt(1 - alpha_bar) x_0 (Salimans & Ho 2022, sec. 4)."""
         return self._at("sqrt_alphas_cumprod", t, x0) * eps - self._at(
             "sqrt_one_minus_alphas_cumprod", t, x0
         ) * x0
 
-    def x0_from_v(self, x_t: Tensor, t: Tensor, v: Tensor) -> Tensor:
+    def x0_from_v(self, x_t: Tensor, t: Tensor | int, v: Tensor) -> Tensor:
         """x_0 = sqrt(alpha_bar) x_t - sqrt(1 - alpha_bar) v."""
         return self._at("sqrt_alphas_cumprod", t, x_t) * x_t - self._at(
             "sqrt_one_minus_alphas_cumprod", t, x_t
         ) * v
 
-    def eps_from_v(self, x_t: Tensor, t: Tensor, v: Tensor) -> Tensor:
+    def eps_from_v(self, x_t: Tensor, t: Tensor | int, v: Tensor) -> Tensor:
         """eps = sqrt(1 - alpha_bar) x_t + sqrt(alpha_bar) v."""
         return self._at("sqrt_one_minus_alphas_cumprod", t, x_t) * x_t + self._at(
             "sqrt_alphas_cumprod", t, x_t
@@ -243,6 +251,13 @@ class NoiseSchedule:
             f"NoiseSchedule(T={self.num_timesteps}, beta[0]={float(self.betas[0]):.3g}, "
             f"beta[-1]={float(self.betas[-1]):.3g}, alpha_bar[-1]={float(self.alphas_cumprod[-1]):.3g})"
         )
+
+
+def _as_tensor(value: Tensor | float, like: Tensor) -> Tensor:
+    """A float coefficient as a 0-d tensor of like's dtype/device (broadcasts against it)."""
+    if isinstance(value, Tensor):
+        return value
+    return torch.tensor(value, dtype=like.dtype, device=like.device)
 
 
 def _check_T(T: int) -> None:
