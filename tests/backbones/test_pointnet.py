@@ -1,0 +1,90 @@
+"""PointNetDenoiser specifics: permutation equivariance, any N, point_dim, bad input."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from vhdiff.backbones import PointNetDenoiser
+
+
+def _model(**kw) -> PointNetDenoiser:
+    cfg = {"encoder_dims": (32, 64), "decoder_dims": (64, 32), "context_dim": 32, "cond_dim": 8}
+    model = PointNetDenoiser(**{**cfg, **kw}).eval()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.02)
+    return model
+
+
+def test_permutation_equivariance() -> None:
+    model = _model()
+    x, t, emb = torch.randn(3, 257, 3), torch.tensor([0, 300, 999]), torch.randn(3, 8)
+    perm = torch.randperm(257)
+    out = model(x, t, text_emb=emb)
+    out_perm = model(x[:, perm], t, text_emb=emb)
+    torch.testing.assert_close(out_perm, out[:, perm], rtol=1e-5, atol=1e-6)
+
+
+def test_points_see_the_shape() -> None:
+    """The global feature: moving one point changes the prediction at the others."""
+    model = _model()
+    x, t = torch.randn(1, 50, 3), torch.tensor([100])
+    moved = x.clone()
+    moved[0, 0] += 5.0
+    diff = (model(moved, t) - model(x, t))[0, 1:]
+    assert diff.abs().max() > 1e-4
+
+
+@pytest.mark.parametrize("n", [1, 2, 31, 1001])
+def test_any_number_of_points(n) -> None:
+    model = _model()
+    x = torch.randn(2, n, 3)
+    assert model(x, torch.tensor([1, 2])).shape == x.shape
+
+
+def test_point_dim_is_honoured() -> None:
+    model = _model(point_dim=6, learn_variance=True)
+    pred, v = model(torch.randn(2, 40, 6), torch.tensor([1, 2]))
+    assert pred.shape == v.shape == (2, 40, 6)
+
+
+def test_mask_leaves_padding_out() -> None:
+    model = _model()
+    x, t = torch.randn(2, 30, 3), torch.tensor([10, 20])
+    mask = torch.ones(2, 30, dtype=torch.bool)
+    mask[1, 18:] = False
+    out = model(x, t, mask=mask)
+    garbage = torch.where(mask[..., None], x, 100 * torch.randn_like(x))
+    torch.testing.assert_close(model(garbage, t, mask=mask), out)
+    torch.testing.assert_close(model(x[1:, :18], t[1:])[0], out[1, :18], rtol=1e-5, atol=1e-6)
+    assert (out[1, 18:] == 0).all()
+
+
+def test_default_configuration() -> None:
+    n = sum(p.numel() for p in PointNetDenoiser().parameters())
+    assert f"{n:,}" in PointNetDenoiser.__doc__
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        (
+            {"x_t": torch.randn(2, 10, 2)},
+            r"x_t must have shape \[B, N, 3\]; got \[2, 10, 2\].*point_dim=3",
+        ),
+        ({"x_t": torch.randn(10, 3)}, r"x_t must have shape \[B, N, 3\]; got \[10, 3\]"),
+        ({"text_emb": torch.randn(2, 7)}, r"text_emb must have shape \[2, 8\]; got \[2, 7\]"),
+        ({"mask": torch.ones(2, 11)}, r"mask must have shape \[2, 10\]; got \[2, 11\]"),
+        ({"t": torch.zeros(5, dtype=torch.long)}, r"t must have shape \[2\]"),
+    ],
+)
+def test_bad_input_messages(kwargs, pattern) -> None:
+    args = {"x_t": torch.randn(2, 10, 3), "t": torch.tensor([1, 2]), **kwargs}
+    with pytest.raises(ValueError, match=pattern):
+        _model()(**args)
+
+
+def test_not_a_tensor_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="x_t must be a torch.Tensor"):
+        _model()([[0.0, 0.0, 0.0]], torch.tensor([1]))
