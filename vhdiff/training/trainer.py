@@ -254,8 +254,8 @@ class Trainer:
         self.best_metric: float | None = None
         self._window_loss = torch.zeros((), device=self.device)
         self._window_steps = 0
-        self._save_loss = torch.zeros((), device=self.device)  # summed since the last save
-        self._save_steps = 0
+        self._logged_loss_sum = 0.0  # logged window means x steps, since the last save
+        self._logged_steps = 0
         self.sample_hooks: list[tuple[SampleHook, int]] = []
         self.logger: MetricsLogger | None = None
         self.last_checkpoint: Path | None = None
@@ -301,8 +301,6 @@ class Trainer:
                 self.step += 1
                 self._window_loss += loss
                 self._window_steps += 1
-                self._save_loss += loss
-                self._save_steps += 1
                 if bar is not None:
                     bar.update(1)
                 if self.step % cfg.log_every == 0 or self.step == stop:
@@ -322,19 +320,22 @@ class Trainer:
     # ------------------------------------------------------------------ one step
     def _train_step(self, batches: Iterator[Any]) -> tuple[Tensor, Tensor | None]:
         cfg = self.config
-        total = torch.zeros((), device=self.device)
+        total: Tensor | None = None
         for micro in range(cfg.grad_accum):
             batch = next(batches)
             last = micro == cfg.grad_accum - 1
             sync = contextlib.nullcontext() if last or not self.ctx.is_distributed else self.model.no_sync()
             with sync:
                 with self._autocast():
-                    loss = self._micro_loss(batch) / cfg.grad_accum
+                    loss = self._micro_loss(batch)
+                    if cfg.grad_accum > 1:
+                        loss = loss / cfg.grad_accum
                 if self.scaler is not None:
                     self.scaler.scale(loss).backward()
                 else:
                     loss.backward()
-            total += loss.detach().float()
+            detached = loss.detach().float()
+            total = detached if total is None else total + detached
         grad_norm = None
         if self.scaler is not None:
             self.scaler.unscale_(self.optimizer)
@@ -349,6 +350,7 @@ class Trainer:
         self.lr_scheduler.step()
         if self.ema is not None:
             self.ema.update(self.raw_model)
+        assert total is not None
         return total, grad_norm
 
     def _micro_loss(self, raw_batch: Any) -> Tensor:
@@ -369,8 +371,10 @@ class Trainer:
         out = self.diffusion.training_losses(self.model, x0, t=t, noise=noise, mask=mask, **cond)
         if self._loss_aware:
             self._feed_timestep_sampler(t, out)
-        # importance weights of a loss-aware timestep sampler (all ones for uniform t), improved
-        # DDPM eq. 17: E_{t~p}[L_t / (T p(t))] = mean_t L_t
+        if not self._loss_aware:  # uniform t: every importance weight is 1
+            return out.loss.mean()
+        # importance weights of a loss-aware timestep sampler (improved DDPM eq. 17):
+        # E_{t~p}[L_t / (T p(t))] = mean_t L_t
         return (out.loss * weights.to(out.loss.dtype)).mean()
 
     def _feed_timestep_sampler(self, t: Tensor, out: Any) -> None:
@@ -436,6 +440,8 @@ class Trainer:
     def _log(self, grad_norm: Tensor | None, elapsed: float, bar) -> float:
         loss = float(all_reduce_mean(self._window_loss / max(self._window_steps, 1)))
         steps = self._window_steps
+        self._logged_loss_sum += loss * steps
+        self._logged_steps += steps
         self._window_loss.zero_()
         self._window_steps = 0
         if self.logger is not None:
@@ -495,11 +501,14 @@ class Trainer:
     def save(self) -> Path | None:
         """Write a checkpoint for the current step (rank 0 writes; every rank must call)."""
         state = self.training_state()
-        metric = None  # mean training loss since the previous save, over all ranks
-        if self._save_steps:
-            metric = float(all_reduce_mean(self._save_loss / self._save_steps))
-        self._save_loss.zero_()
-        self._save_steps = 0
+        # "best" metric: mean logged training loss (all ranks) since the previous save; when
+        # nothing was logged in between, the mean of the steps not yet logged
+        metric = None
+        if self._logged_steps:
+            metric = self._logged_loss_sum / self._logged_steps
+        elif self._window_steps:
+            metric = float(all_reduce_mean(self._window_loss / self._window_steps))
+        self._logged_loss_sum, self._logged_steps = 0.0, 0
         path = None
         if self.ctx.is_main:
             is_best = metric is not None and (self.best_metric is None or metric < self.best_metric)
