@@ -15,12 +15,14 @@
 from __future__ import annotations
 
 import os
+import threading
 from types import ModuleType
 from typing import Any
 
 __all__ = [
     "DEBIAN_PACKAGES",
     "DEFAULT_PLATFORM",
+    "RENDER_LOCK",
     "GLUnavailableError",
     "gl_unavailable_message",
     "load_pyrender",
@@ -71,12 +73,31 @@ def load_pyrender() -> ModuleType:
     return pyrender
 
 
+_shared_renderer: Any = None
+RENDER_LOCK = threading.RLock()  # one thread at a time uses the shared OpenGL context
+
+
 def offscreen_renderer(width: int, height: int) -> Any:
-    """A `pyrender.OffscreenRenderer` of `width` x `height` pixels (raises GLUnavailableError)."""
+    """The process-wide `pyrender.OffscreenRenderer`, set to `width` x `height` pixels.
+
+    pyrender's `OffscreenRenderer.delete()` calls eglTerminate on the EGL display that all
+    its contexts share, which breaks every other renderer of the process; so vhdiff makes
+    one renderer per process, resizes its viewport per use (EGL framebuffers resize) and
+    never deletes it. Hold `RENDER_LOCK` while rendering with it.
+    Raises GLUnavailableError when no OpenGL context can be made.
+    """
+    global _shared_renderer
     if not (isinstance(width, int) and isinstance(height, int) and width > 0 and height > 0):
         raise ValueError(f"image size must be positive integers, got {width!r} x {height!r}")
     pyrender = load_pyrender()
-    try:
-        return pyrender.OffscreenRenderer(viewport_width=width, viewport_height=height)
-    except Exception as exc:
-        raise GLUnavailableError(gl_unavailable_message(exc)) from exc
+    with RENDER_LOCK:
+        if _shared_renderer is None:
+            try:
+                _shared_renderer = pyrender.OffscreenRenderer(
+                    viewport_width=width, viewport_height=height
+                )
+            except Exception as exc:
+                raise GLUnavailableError(gl_unavailable_message(exc)) from exc
+        _shared_renderer.viewport_width = width
+        _shared_renderer.viewport_height = height
+        return _shared_renderer

@@ -169,7 +169,7 @@ class MeshRenderer:
         from .gl import load_pyrender, offscreen_renderer
 
         self._pyrender = load_pyrender()
-        self._renderer = offscreen_renderer(width, height)
+        self._renderer = offscreen_renderer(width, height)  # the process-wide context
         self.width, self.height = width, height
         self.yfov = math.radians(yfov_deg)
         self.azimuth, self.elevation = azimuth, elevation
@@ -182,22 +182,15 @@ class MeshRenderer:
     # ---- lifetime ---------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Release the OpenGL context."""
-        if self._renderer is not None:
-            self._renderer.delete()
-            self._renderer = None
+        """Stop using the OpenGL context (the process-wide context itself stays, see
+        vhdiff.viz.gl.offscreen_renderer)."""
+        self._renderer = None
 
     def __enter__(self) -> MeshRenderer:  # noqa: PYI034 - Self needs Python 3.11
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # noqa: BLE001, S110 - interpreter shutdown: nothing left to release
-            pass
 
     # ---- cameras ----------------------------------------------------------------------------
 
@@ -376,18 +369,22 @@ class MeshRenderer:
         flags = (
             pyrender.RenderFlags.SHADOWS_DIRECTIONAL if self.shadows else pyrender.RenderFlags.NONE
         )
+        from .gl import RENDER_LOCK, offscreen_renderer
+
         colors = np.empty((frames, self.height, self.width, 3), dtype=np.uint8)
         depths = (
             np.empty((frames, self.height, self.width), dtype=np.float32) if return_depth else None
         )
-        for t in range(frames):
-            for node, body, face, material in zip(nodes, body_list, face_list, materials):
-                if t > 0:
-                    node.mesh = self._body_mesh(body[t], face, material)
-            scene.set_pose(camera_node, pose=cameras[t].pose)
-            color, depth = self._renderer.render(scene, flags=flags)
-            colors[t] = color[..., :3]
-            if depths is not None:
-                depths[t] = depth
-        # (the next call's new scene makes pyrender free this scene's GPU buffers)
+        with RENDER_LOCK:  # one shared OpenGL context (see vhdiff.viz.gl)
+            self._renderer = offscreen_renderer(self.width, self.height)
+            for t in range(frames):
+                for node, body, face, material in zip(nodes, body_list, face_list, materials):
+                    if t > 0:
+                        node.mesh = self._body_mesh(body[t], face, material)
+                scene.set_pose(camera_node, pose=cameras[t].pose)
+                color, depth = self._renderer.render(scene, flags=flags)
+                colors[t] = color[..., :3]
+                if depths is not None:
+                    depths[t] = depth
+        # (the next render's new scene makes pyrender free this scene's GPU buffers)
         return (colors, depths) if return_depth else colors

@@ -163,8 +163,8 @@ def render_point_cloud_grid(
 ) -> np.ndarray:
     """Draw K clouds (a list of [N_k, 3] or an array [K, N, 3]) and tile them.
 
-    With `shared_camera` every cloud is seen from one camera framing all of them (sizes
-    comparable); otherwise each is framed on its own. Other keywords go to
+    With `shared_camera` every cloud is seen from one camera framing all of them, with one
+    sphere size (sizes comparable); otherwise each is framed on its own. Other keywords go to
     `render_point_cloud`. Returns uint8 [rows*size + pads, ncols*size + pads, 3].
     """
     clouds = [_as_points(cloud) for cloud in clouds]
@@ -172,8 +172,9 @@ def render_point_cloud_grid(
         raise ValueError("no point clouds to draw; pass a non-empty list")
     camera = None
     if shared_camera:
+        everything = np.concatenate(clouds)
         camera = frame_points(
-            np.concatenate(clouds),
+            everything,
             width=size,
             height=kwargs.get("height") or size,
             yfov=math.radians(kwargs.get("yfov_deg", 40.0)),
@@ -181,6 +182,8 @@ def render_point_cloud_grid(
             elevation=kwargs.get("elevation", 15.0),
             margin=1.05,
         )
+        if kwargs.get("point_radius") is None:  # one sphere size too, from all clouds
+            kwargs["point_radius"] = 0.006 * float(np.linalg.norm(np.ptp(everything, axis=0)))
     images = [
         render_point_cloud(cloud, size=size, colors=colors, camera=camera, **kwargs)
         for cloud in clouds

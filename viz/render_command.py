@@ -14,6 +14,7 @@ With --fps the motion is resampled (nearest frame) to that rate.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -119,15 +120,21 @@ def run(args: argparse.Namespace) -> int:
             joints, size=args.size, title=args.title, azimuth=args.azimuth, elevation=args.elevation
         )
     else:
+        from .gl import GLUnavailableError
         from .mesh_renderer import MeshRenderer
 
-        with MeshRenderer(
-            width=args.size,
-            height=args.size,
-            camera=args.camera,
-            azimuth=args.azimuth,
-            elevation=args.elevation,
-        ) as renderer:
+        try:
+            renderer = MeshRenderer(
+                width=args.size,
+                height=args.size,
+                camera=args.camera,
+                azimuth=args.azimuth,
+                elevation=args.elevation,
+            )
+        except GLUnavailableError as exc:  # one line on stderr, like the CLI's user errors
+            print(f"vhdiff render: error: {exc}", file=sys.stderr)
+            return 2
+        with renderer:
             images = renderer.render(vertices, faces)
     written = write_frames(out, images, fps)
     if args.meshes:

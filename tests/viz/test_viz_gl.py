@@ -1,0 +1,76 @@
+"""vhdiff.viz.gl: platform default, the numpy-2 shim, and the no-GL error (in subprocesses,
+since PyOpenGL fixes its platform at first import)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+
+def run_python(code: str, platform: str | None) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    env.pop("PYOPENGL_PLATFORM", None)
+    if platform is not None:
+        env["PYOPENGL_PLATFORM"] = platform
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_default_platform_is_egl_and_numpy_shim_installed():
+    result = run_python(
+        """
+        import os, numpy as np
+        from vhdiff.viz.gl import load_pyrender, offscreen_renderer
+        load_pyrender()
+        print(os.environ["PYOPENGL_PLATFORM"], np.infty == np.inf)
+        offscreen_renderer(8, 8).delete()
+        """,
+        platform=None,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["egl", "True"]
+
+
+def test_no_gl_error_names_platform_packages_and_stick_figures():
+    result = run_python(
+        """
+        from vhdiff.viz.gl import GLUnavailableError
+        from vhdiff.viz.mesh_renderer import MeshRenderer
+        try:
+            MeshRenderer(width=8, height=8)
+        except GLUnavailableError as exc:
+            assert isinstance(exc, RuntimeError)
+            print(exc)
+        """,
+        platform="no-such-platform",
+    )
+    assert result.returncode == 0, result.stderr
+    message = result.stdout
+    assert "PYOPENGL_PLATFORM=no-such-platform" in message
+    assert "libegl1 libgl1-mesa-dri libegl-mesa0" in message
+    assert "--body skeleton" in message and "render_skeleton" in message
+
+
+def test_user_platform_is_honoured():
+    result = run_python(
+        """
+        import os
+        from vhdiff.viz.gl import GLUnavailableError, load_pyrender
+        try:
+            load_pyrender()
+        except GLUnavailableError:
+            pass
+        print(os.environ["PYOPENGL_PLATFORM"])
+        """,
+        platform="osmesa",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "osmesa"

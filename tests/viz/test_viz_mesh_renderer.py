@@ -1,0 +1,173 @@
+"""MeshRenderer (pyrender, EGL): silhouettes match the projected mesh, frames are real
+pictures, several bodies sit side by side, the follow camera follows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("pyrender")
+
+from vhdiff.viz.camera import Camera
+from vhdiff.viz.mesh_renderer import MeshRenderer, vertex_normals
+
+from vhdiff.body import load_body_model
+
+SIZE = 192
+
+
+def rasterize(pixels: np.ndarray, faces: np.ndarray, width: int, height: int) -> np.ndarray:
+    """Our own reference silhouette -> bool [H, W]: a pixel is covered when its centre lies
+    inside a projected triangle (edge functions of one sign), the rule OpenGL rasterises by.
+
+    Vectorised over triangles: each offset inside the largest triangle bounding box is
+    tested for all triangles at once.
+    """
+    tri = pixels[faces]  # [F, 3, 2] (col, row)
+    low = np.ceil(tri.min(1) - 0.5).astype(int)  # first pixel whose centre may be inside
+    high = np.floor(tri.max(1) - 0.5).astype(int)
+    mask = np.zeros((height, width), dtype=bool)
+    a, b, c = tri[:, 0], tri[:, 1], tri[:, 2]
+
+    def edge(p, q, x, y):  # twice the signed area of (p, q, (x, y))
+        return (q[:, 0] - p[:, 0]) * (y - p[:, 1]) - (q[:, 1] - p[:, 1]) * (x - p[:, 0])
+
+    span = (high - low).max(0)
+    for dx in range(max(span[0], 0) + 1):
+        for dy in range(max(span[1], 0) + 1):
+            col, row = low[:, 0] + dx, low[:, 1] + dy
+            x, y = col + 0.5, row + 0.5
+            e0, e1, e2 = edge(a, b, x, y), edge(b, c, x, y), edge(c, a, x, y)
+            inside = ((e0 >= 0) & (e1 >= 0) & (e2 >= 0)) | ((e0 <= 0) & (e1 <= 0) & (e2 <= 0))
+            inside &= (col <= high[:, 0]) & (row <= high[:, 1])
+            inside &= (col >= 0) & (col < width) & (row >= 0) & (row < height)
+            mask[row[inside], col[inside]] = True
+    return mask
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    return float((a & b).sum() / (a | b).sum())
+
+
+@pytest.fixture(scope="module")
+def body():
+    model = load_body_model(kind="mannequin")
+    frames = 3
+    pose = torch.zeros(frames, 21, 3)
+    pose[:, 15, 2] = torch.linspace(0.0, 1.2, frames)  # left shoulder lifts the arm
+    pose[:, 3, 0] = torch.linspace(0.0, -0.8, frames)  # left knee bends
+    transl = torch.zeros(frames, 3)
+    transl[:, 0] = torch.linspace(0.0, 0.5, frames)
+    out = model(torch.zeros(frames, 3), pose, transl=transl)
+    return out.vertices.numpy(), out.faces.numpy()
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    with MeshRenderer(width=SIZE, height=SIZE, ground=False) as r:
+        yield r
+
+
+def test_silhouette_matches_projected_vertices(body, renderer):
+    vertices, faces = body
+    cameras = renderer.cameras([vertices])
+    colors, depth = renderer.render(vertices, faces, return_depth=True)
+    assert colors.shape == (3, SIZE, SIZE, 3) and colors.dtype == np.uint8
+    for t in range(3):
+        pixels, _ = cameras[t].project(vertices[t])
+        reference = rasterize(pixels, faces, SIZE, SIZE)
+        rendered = depth[t] > 0
+        assert reference.sum() > 0.03 * SIZE * SIZE  # the body covers a real area
+        assert iou(rendered, reference) >= 0.9, iou(rendered, reference)
+        # the body is drawn in colour wherever it has depth (colour edges are anti-aliased,
+        # so the colour silhouette is a little larger)
+        drawn = np.any(colors[t] != 255, axis=-1)
+        assert (drawn & rendered).sum() >= 0.98 * rendered.sum()
+        assert drawn.sum() <= 1.3 * rendered.sum()
+
+
+def test_explicit_camera_is_used(body, renderer):
+    vertices, faces = body
+    camera = renderer.cameras([vertices])[0]
+    moved = Camera(yfov=camera.yfov, pose=camera.pose.copy(), width=SIZE, height=SIZE)
+    moved.pose[:3, 3] += moved.pose[:3, 0] * 0.5  # half a metre to the camera's right
+    _, depth = renderer.render(vertices[0], faces, camera=moved, return_depth=True)
+    pixels, _ = moved.project(vertices[0])
+    assert iou(depth[0] > 0, rasterize(pixels, faces, SIZE, SIZE)) >= 0.9
+    with pytest.raises(ValueError, match="differs from the renderer"):
+        renderer.render(
+            vertices, faces, camera=Camera(yfov=0.7, pose=np.eye(4), width=64, height=64)
+        )
+
+
+def test_frames_are_shaded_pictures_with_ground():
+    model = load_body_model(kind="mannequin")
+    out = model(torch.zeros(2, 3), torch.zeros(2, 21, 3))
+    with MeshRenderer(width=128, height=128) as r:
+        frames = r.render(out.vertices, out.faces)
+    frame = frames[0].astype(int)
+    assert frame.std() > 20  # not blank
+    bluish = (frame[..., 2] - frame[..., 0] > 40).mean()  # the body colour
+    greyish = ((np.ptp(frame, axis=-1) < 8) & (frame[..., 0] < 235) & (frame[..., 0] > 120)).mean()
+    assert bluish > 0.03 and greyish > 0.05  # a body and a checkered ground
+    assert len(np.unique(frame[..., 2][frame[..., 2] - frame[..., 0] > 40])) > 20  # lit, not flat
+
+
+def test_two_bodies_side_by_side(body, renderer):
+    vertices, faces = body
+    colors, depth = renderer.render([vertices[:1], vertices[:1]], faces, return_depth=True)
+    columns = (depth[0] > 0).any(axis=0)
+    filled = np.flatnonzero(columns)
+    gaps = np.flatnonzero(~columns[filled[0] : filled[-1]])
+    assert len(gaps) > 0  # two separate figures
+    split = filled[0] + gaps[len(gaps) // 2]
+    left, right = colors[0][:, :split], colors[0][:, split:]
+    mask_left, mask_right = depth[0][:, :split] > 0, depth[0][:, split:] > 0
+    assert left[mask_left][:, 2].mean() > left[mask_left][:, 0].mean()  # blue body
+    assert right[mask_right][:, 0].mean() > right[mask_right][:, 2].mean()  # orange body
+
+
+def test_follow_camera_keeps_the_body_centred():
+    model = load_body_model(kind="mannequin")
+    transl = torch.zeros(4, 3)
+    transl[:, 0] = torch.linspace(0.0, 4.0, 4)
+    out = model(torch.zeros(4, 3), torch.zeros(4, 21, 3), transl=transl)
+
+    def centroids(mode: str) -> np.ndarray:
+        with MeshRenderer(width=96, height=96, camera=mode, ground=False) as r:
+            _, depth = r.render(out.vertices, out.faces, return_depth=True)
+        return np.array([np.nonzero(d > 0)[1].mean() for d in depth])
+
+    follow, fixed = centroids("follow"), centroids("frame")
+    assert np.ptp(follow) < 3 and np.all(np.abs(follow - 48) < 8)
+    assert np.ptp(fixed) > 25
+
+
+def test_vertex_normals_of_a_cube_point_outwards():
+    import trimesh
+
+    cube = trimesh.creation.box()
+    normals = vertex_normals(np.asarray(cube.vertices), np.asarray(cube.faces))
+    np.testing.assert_allclose(np.linalg.norm(normals, axis=1), 1.0, atol=1e-6)
+    assert np.all(np.sum(normals * cube.vertices, axis=1) > 0)
+
+
+def test_bad_input(body, renderer):
+    vertices, faces = body
+    with pytest.raises(ValueError, match=r"shape \[T, V, 3\]"):
+        renderer.render(vertices[..., :2], faces)
+    with pytest.raises(ValueError, match="index vertex"):
+        renderer.render(vertices[:, :100], faces)
+    with pytest.raises(ValueError, match="different frame counts"):
+        renderer.render([vertices, vertices[:2]], faces)
+    with pytest.raises(ValueError, match="integer array"):
+        renderer.render(vertices, faces.astype(float))
+    with pytest.raises(ValueError, match="NaN"):
+        renderer.render(np.full_like(vertices, np.nan), faces)
+    with pytest.raises(ValueError, match="camera must be"):
+        MeshRenderer(camera="orbit")
+    closed = MeshRenderer(width=32, height=32)
+    closed.close()
+    with pytest.raises(ValueError, match="closed"):
+        closed.render(vertices, faces)

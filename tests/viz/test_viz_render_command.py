@@ -1,0 +1,79 @@
+"""`vhdiff render`: motion files to videos, GIFs and PNGs with each body; user errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from vhdiff.viz.render_command import resample_indices
+
+from vhdiff.body import SMPLMotion
+from vhdiff.cli import main
+
+
+@pytest.fixture()
+def motion_file(tmp_path):
+    frames = 6
+    body_pose = np.zeros((frames, 21, 3), dtype=np.float32)
+    body_pose[:, 15, 2] = np.linspace(0.0, 1.2, frames)  # raise the left arm
+    transl = np.zeros((frames, 3), dtype=np.float32)
+    transl[:, 2] = np.linspace(0.0, 0.5, frames)
+    motion = SMPLMotion(
+        global_orient=np.zeros((frames, 3)),
+        body_pose=body_pose,
+        transl=transl,
+        betas=np.zeros(10),
+        fps=12.0,
+    )
+    return motion.save(tmp_path / "motion.npz")
+
+
+def test_mannequin_mp4(motion_file, tmp_path, capsys):
+    import imageio.v3 as iio
+
+    out = tmp_path / "out" / "walk.mp4"
+    assert main(["render", str(motion_file), "--out", str(out), "--size", "64"]) == 0
+    video = iio.imread(out)
+    assert video.shape == (6, 64, 64, 3) and video.std() > 10
+    assert iio.immeta(out)["fps"] == pytest.approx(12.0)
+    assert "6 frames at 12 fps" in capsys.readouterr().out
+
+
+def test_skeleton_gif_resampled(motion_file, tmp_path):
+    import imageio.v3 as iio
+
+    out = tmp_path / "walk.gif"
+    args = ["render", str(motion_file), "--out", str(out), "--body", "skeleton", "--size", "64"]
+    assert main([*args, "--fps", "6"]) == 0
+    assert iio.imread(out).shape[:3] == (3, 64, 64)
+
+
+def test_smpl_body_png_frames_and_meshes(motion_file, tmp_path):
+    from vhdiff.body.synthetic import write_synthetic_model
+
+    model = write_synthetic_model(tmp_path / "SMPL_NEUTRAL.npz", kind="smpl")
+    frames, meshes = tmp_path / "frames", tmp_path / "meshes"
+    args = ["render", str(motion_file), "--out", str(frames), "--body", "smpl", "--size", "48"]
+    assert main([*args, "--smpl-path", str(model), "--meshes", str(meshes)]) == 0
+    assert len(list(frames.glob("frame_*.png"))) == 6
+    assert len(list(meshes.glob("frame_*.obj"))) == 6
+
+
+def test_user_errors_are_one_line(motion_file, tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("VHDIFF_SMPL_DIR", raising=False)
+    out = str(tmp_path / "x.mp4")
+    assert main(["render", str(motion_file), "--out", out, "--body", "smpl"]) == 2
+    assert "VHDIFF_SMPL_DIR" in capsys.readouterr().err
+    assert main(["render", str(tmp_path / "missing.npz"), "--out", out]) == 2
+    assert "motion file not found" in capsys.readouterr().err
+    assert main(["render", str(motion_file), "--out", str(tmp_path / "x.avi")]) == 2
+    assert ".mp4 or .gif" in capsys.readouterr().err
+    assert main(["render", str(motion_file), "--out", out, "--size", "4"]) == 2
+    assert "--size" in capsys.readouterr().err
+
+
+def test_resample_indices():
+    assert resample_indices(6, 12.0, 6.0).tolist() == [0, 2, 4]
+    up = resample_indices(4, 10.0, 20.0)
+    assert len(up) == 8 and up.max() == 3 and np.all(np.diff(up) >= 0)
+    with pytest.raises(ValueError, match="--fps"):
+        resample_indices(4, 10.0, 0.0)
