@@ -96,3 +96,25 @@ def test_sigkill_during_a_save_keeps_the_previous_checkpoint(tmp_path):
     assert _train(tmp_path / "clean", "trainer.max_steps=20", "trainer.save_every=10") == 0
     assert_same(checkpoint_weights(ckdir / "step_00000020"),
                 checkpoint_weights(tmp_path / "clean" / "checkpoints" / "step_00000020"))
+
+
+def test_text_condition_encodes_the_batch_prompts():
+    import torch
+
+    from vhdiff.train_command import TextCondition
+
+    class Encoder:
+        def encode(self, texts):
+            return torch.tensor([[float(len(t))] for t in texts], dtype=torch.float64)
+
+    cond = TextCondition(encoder=Encoder(), text_key="text", output_key="text_emb",
+                         device=torch.device("cpu"))
+    out = cond({"x": torch.zeros(2, 2), "text": ["walk", "jump up"]})
+    assert out["text_emb"].tolist() == [[4.0], [7.0]] and out["text_emb"].dtype == torch.float32
+    with pytest.raises(ValueError, match="no 'text' entry"):
+        cond(torch.zeros(2, 2))
+
+
+def test_config_imports_must_exist(tmp_path, capsys):
+    assert _train(tmp_path, "imports=[vhdiff_no_such_module]") == 2
+    assert "cannot import 'vhdiff_no_such_module'" in capsys.readouterr().err
