@@ -20,6 +20,10 @@ PREP_COMMANDS: dict[str, tuple[str, str]] = {
         "vhdiff.data_prep.smpl_model",
         "convert an official SMPL/SMPL-H .pkl to a plain .npz (no chumpy, no unsafe unpickling)",
     ),
+    "motion-evaluator": (
+        "vhdiff.motion.evaluator_training",
+        "train the text-motion evaluator on a motion dataset (saved in DATA/evaluator)",
+    ),
 }
 
 
