@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("vhdiff.train_command", "train a model from a YAML config"),
     "prep": ("vhdiff.data_prep.commands", "build datasets and convert model files"),
     "render": ("vhdiff.viz.render_command", "render a motion .npz to MP4/GIF/PNGs"),
+    "eval": ("vhdiff.motion.eval_command", "evaluate generated motion against a dataset"),
 }
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
