@@ -247,11 +247,18 @@ class CLIPTextEncoder(TextEncoder):
     def _encode_batch(self, texts: list[str]) -> tuple[Tensor, Tensor, Tensor]:
         model = self.model
         ids = self.tokenize(texts).to(self.device)
+        eot = ids.argmax(dim=-1)  # the end-of-text id is the largest id of the vocabulary
+        # With CLIP's causal mask, features up to the end-of-text token do not depend on the
+        # padding after it, so the batch is cut at its longest prompt: the values of the
+        # full 77-token pass (up to float rounding) at a fraction of the cost.
+        mask = model.attn_mask
+        length = ids.shape[1] if mask is None else int(eot.max()) + 1
+        ids = ids[:, :length]
+        mask = None if mask is None else mask[:length, :length]
         cast = model.transformer.get_cast_dtype()
         # The steps of open_clip's CLIP.encode_text, keeping the per-token features.
-        x = model.token_embedding(ids).to(cast) + model.positional_embedding.to(cast)
-        x = model.ln_final(model.transformer(x, attn_mask=model.attn_mask))  # [B, L, width]
-        eot = ids.argmax(dim=-1)  # the end-of-text id is the largest id of the vocabulary
+        x = model.token_embedding(ids).to(cast) + model.positional_embedding[:length].to(cast)
+        x = model.ln_final(model.transformer(x, attn_mask=mask))  # [B, L, width]
         pooled = x[torch.arange(x.shape[0], device=x.device), eot]
         projection = model.text_projection
         if projection is not None:
@@ -260,6 +267,5 @@ class CLIPTextEncoder(TextEncoder):
                 if isinstance(projection, torch.nn.Linear)
                 else pooled @ projection
             )
-        positions = torch.arange(ids.shape[1], device=ids.device)
-        mask = positions[None, :] <= eot[:, None]
-        return pooled, x, mask
+        positions = torch.arange(length, device=ids.device)
+        return pooled, x, positions[None, :] <= eot[:, None]
