@@ -167,3 +167,19 @@ def test_null_prompt_is_fixed_zero_and_never_encoded(tmp_path):
 def test_outputs_do_not_require_grad():
     encoder = CharEncoder()
     assert not encoder.encode(["a"]).requires_grad
+
+
+def test_importing_text_loads_no_encoder_package():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, vhdiff.text, vhdiff.text.base; "
+        "print([m for m in ('open_clip', 'tokenizers', 'transformers', 'huggingface_hub') "
+        "if m in sys.modules])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -74,3 +74,18 @@ def test_user_platform_is_honoured():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "osmesa"
+
+
+def test_importing_viz_loads_no_heavy_package():
+    result = run_python(
+        """
+        import sys
+        import vhdiff.viz, vhdiff.viz.mesh_renderer, vhdiff.viz.points, vhdiff.viz.skeleton
+        import vhdiff.viz.writers, vhdiff.viz.render_command, vhdiff.viz.grid
+        heavy = ("pyrender", "OpenGL", "matplotlib", "trimesh", "imageio", "open_clip")
+        print([name for name in heavy if name in sys.modules])
+        """,
+        platform=None,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
