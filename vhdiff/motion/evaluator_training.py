@@ -196,6 +196,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=3e-4, help="peak learning rate (default 3e-4)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default=None, help=f"output folder (default DATA/{EVALUATOR_DIR})")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
@@ -210,6 +213,10 @@ def run(args: argparse.Namespace) -> int:
             "`vhdiff prep synthetic-motion DATA`"
         )
     out = Path(args.out) if args.out else data / EVALUATOR_DIR
+    if args.threads is not None:
+        if args.threads < 1:
+            raise ValueError(f"--threads must be >= 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
     log = None if args.quiet else (lambda line: print(line, flush=True))
     train = MotionTextDataset(data, "train")
     if log:
