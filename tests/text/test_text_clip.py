@@ -139,3 +139,46 @@ def test_bad_prompts(encoder):
         encoder.encode([])
     with pytest.raises(ValueError, match="not a string"):
         encoder.encode(["walk", 7])
+
+
+@pytest.fixture()
+def openai_style_archive(tmp_path):
+    """(reference model, path): a tiny CLIP as a TorchScript archive named like OpenAI's
+    ViT-B-32.pt (weights rounded to float16, as OpenAI's files store them)."""
+    from open_clip.model import CLIP
+
+    torch.manual_seed(5)
+    model = CLIP(
+        embed_dim=32,
+        vision_cfg={"image_size": 64, "layers": 1, "width": 64, "head_width": 64, "patch_size": 32},
+        text_cfg={"context_length": 77, "vocab_size": 49408, "width": 64, "heads": 1, "layers": 2},
+        quick_gelu=True,
+    )
+    model = model.half().float().eval()
+    path = tmp_path / "ViT-B-32.pt"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch.jit is deprecated
+        torch.jit.script(model).save(str(path))
+    return model, path
+
+
+def test_official_openai_torchscript_file_is_loaded(openai_style_archive, monkeypatch):
+    import vhdiff.text.clip as clip_module
+
+    reference, path = openai_style_archive
+    assert clip_module.is_torchscript_archive(path)
+    digest = clip_module._file_sha256(path)
+    monkeypatch.setattr(clip_module, "official_torchscript_sha256", lambda name: {digest})
+    # found through the "openai" tag in the clip download folder, as MDM users have it
+    encoder = CLIPTextEncoder(pretrained="openai", weights_cache_dir=path.parent)
+    assert encoder.checkpoint == path
+    ids = open_clip.get_tokenizer("ViT-B-32")(PROMPTS)
+    with torch.no_grad():
+        expected = reference.encode_text(ids)
+    torch.testing.assert_close(encoder.encode(PROMPTS), expected, atol=1e-4, rtol=1e-4)
+
+
+def test_other_torchscript_archives_are_refused(openai_style_archive):
+    _, path = openai_style_archive
+    with pytest.raises(ValueError, match="not OpenAI's official ViT-B-32 file"):
+        CLIPTextEncoder(pretrained=path)

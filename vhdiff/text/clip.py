@@ -4,6 +4,11 @@
 are looked up in the user's caches, or the path of a local checkpoint (a `.safetensors`,
 `.bin` or `.pt` state dict, loaded by open_clip with `torch.load(weights_only=True)`, or a
 folder holding `open_clip_model.safetensors` / `open_clip_pytorch_model.bin`).
+
+OpenAI's own TorchScript files (`~/.cache/clip/ViT-B-32.pt`, as the `clip` package and
+MDM download them) are accepted only when their SHA-256 equals the official file's (the
+hash in OpenAI's download URL): TorchScript is code, so vhdiff does not load other
+TorchScript archives (convert those to safetensors yourself).
 Where a tag is looked up (no network is used):
 
 - the Hugging Face hub cache (`HF_HUB_CACHE`, default `~/.cache/huggingface/hub`, or
@@ -25,8 +30,10 @@ Prompts longer than the context (77 tokens with start/end) are truncated with a 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import warnings
+import zipfile
 from pathlib import Path
 
 import torch
@@ -34,7 +41,13 @@ from torch import Tensor
 
 from .base import TextEncoder, freeze, weights_fingerprint
 
-__all__ = ["CLIPTextEncoder", "resolve_clip_weights"]
+__all__ = [
+    "CLIPTextEncoder",
+    "is_torchscript_archive",
+    "load_openai_torchscript",
+    "official_torchscript_sha256",
+    "resolve_clip_weights",
+]
 
 # File names open_clip writes / the hub repos hold, preferred first.
 CHECKPOINT_NAMES = (
@@ -133,6 +146,57 @@ def resolve_clip_weights(
     )
 
 
+def is_torchscript_archive(path: str | os.PathLike) -> bool:
+    """True for a TorchScript zip (it holds `constants.pkl` and `code/`), not a state dict."""
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as archive:
+        return any(name.endswith("/constants.pkl") for name in archive.namelist())
+
+
+def official_torchscript_sha256(model_name: str) -> set[str]:
+    """SHA-256 digests of OpenAI's TorchScript files for `model_name` (from their URLs)."""
+    import open_clip
+
+    digests = set()
+    for tag in open_clip.list_pretrained_tags_by_model(model_name):
+        url = open_clip.get_pretrained_cfg(model_name, tag).get("url", "")
+        if "openaipublic" in url:
+            digests.add(url.split("/")[-2])
+    return digests
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as stream:
+        for block in iter(lambda: stream.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_openai_torchscript(path: Path, model_name: str) -> torch.nn.Module:
+    """Build an open_clip CLIP (float32, QuickGELU) from OpenAI's official TorchScript file.
+
+    Raises ValueError for any other TorchScript archive (its code is not run).
+    """
+    from open_clip.model import build_model_from_openai_state_dict
+
+    digest = _file_sha256(path)
+    if digest not in official_torchscript_sha256(model_name):
+        raise ValueError(
+            f"{path} is a TorchScript archive but not OpenAI's official {model_name} file "
+            f"(sha256 {digest[:12]}...); vhdiff runs no other TorchScript. Save its weights as "
+            "a state dict (safetensors.torch.save_file(model.state_dict(), 'clip.safetensors')) "
+            "and pass that file"
+        )
+    with warnings.catch_warnings():  # torch.jit is deprecated; OpenAI's files are TorchScript
+        warnings.simplefilter("ignore", FutureWarning)
+        state = torch.jit.load(str(path), map_location="cpu").state_dict()
+    for key in ("input_resolution", "context_length", "vocab_size", "attn_mask"):
+        state.pop(key, None)
+    return build_model_from_openai_state_dict(state, quick_gelu=True).float()
+
+
 class CLIPTextEncoder(TextEncoder):
     """open_clip's text tower as a frozen `TextEncoder` (see the module docstring).
 
@@ -185,13 +249,18 @@ class CLIPTextEncoder(TextEncoder):
             checkpoint, quick_gelu = resolve_clip_weights(
                 model_name, pretrained, weights_cache_dir=weights_cache_dir
             )
-        model = open_clip.create_model(
-            model_name,
-            pretrained=None if checkpoint is None else str(checkpoint),
-            force_quick_gelu=quick_gelu,
-            device="cpu",
-            **overrides,
-        )
+        if checkpoint is not None and is_torchscript_archive(checkpoint):
+            if overrides:
+                raise ValueError("model_overrides cannot apply to OpenAI's TorchScript file")
+            model = load_openai_torchscript(checkpoint, model_name)
+        else:
+            model = open_clip.create_model(
+                model_name,
+                pretrained=None if checkpoint is None else str(checkpoint),
+                force_quick_gelu=quick_gelu,
+                device="cpu",
+                **overrides,
+            )
         if not hasattr(model, "token_embedding"):
             raise ValueError(f"{model_name} has no built-in CLIP text tower; use e.g. 'ViT-B-32'")
         model.visual = None  # the image tower is never used: free its memory
