@@ -1,6 +1,6 @@
 """Training the text-motion evaluator, and `vhdiff prep motion-evaluator DATA`.
 
-    vhdiff prep motion-evaluator DATA [--steps 3000] [--batch-size 64] [--out DATA/evaluator]
+    vhdiff prep motion-evaluator DATA [--steps 2000] [--batch-size 64] [--out DATA/evaluator]
 
 trains `TextMotionEvaluator` on DATA's train split (random crops of up to 196 frames, one
 random caption per clip per step) with AdamW, linear warm-up and cosine decay, then
@@ -29,6 +29,7 @@ from .evaluator import TextMotionEvaluator, contrastive_loss
 __all__ = ["EvaluatorTrainingResult", "add_arguments", "run", "train_evaluator"]
 
 EVALUATOR_DIR = "evaluator"
+DEFAULT_STEPS = 2000
 
 
 @dataclass
@@ -57,7 +58,7 @@ def _lr_factor(step: int, steps: int, warmup: int) -> float:
 def train_evaluator(
     dataset: Any,
     *,
-    steps: int = 3000,
+    steps: int = DEFAULT_STEPS,
     batch_size: int = 64,
     lr: float = 3e-4,
     weight_decay: float = 0.01,
@@ -191,7 +192,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "data", metavar="DATA", help="dataset folder (vhdiff prep synthetic-motion OUT)"
     )
-    parser.add_argument("--steps", type=int, default=3000, help="training steps (default 3000)")
+    parser.add_argument(
+        "--steps", type=int, default=DEFAULT_STEPS, help=f"training steps (default {DEFAULT_STEPS})"
+    )
     parser.add_argument("--batch-size", type=int, default=64, help="clips per step (default 64)")
     parser.add_argument("--lr", type=float, default=3e-4, help="peak learning rate (default 3e-4)")
     parser.add_argument("--seed", type=int, default=0)
