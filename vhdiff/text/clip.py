@@ -309,7 +309,7 @@ class CLIPTextEncoder(TextEncoder):
             warnings.warn(
                 f"{len(too_long)} prompt(s) exceed CLIP's {self.context_length}-token context and are "
                 f"truncated (e.g. {n} tokens: {text[:60]!r}...); shorten them to keep their ends",
-                stacklevel=4,
+                stacklevel=5,  # the caller of encode()
             )
         return self.tokenizer(texts)
 

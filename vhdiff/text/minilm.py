@@ -279,7 +279,7 @@ class MiniLMTextEncoder(TextEncoder):
             warnings.warn(
                 f"{len(truncated)} prompt(s) exceed {self.max_length} tokens and are truncated "
                 f"(e.g. {truncated[0][:60]!r}...); shorten them to keep their ends",
-                stacklevel=4,
+                stacklevel=5,  # the caller of encode()
             )
         length = max(len(enc.ids) for enc in encodings)
         ids = torch.zeros(len(texts), length, dtype=torch.long)
