@@ -113,6 +113,17 @@ def test_r_precision_matches_brute_force_ranking_and_drops_the_last_partial_batc
     assert result.top1 <= result.top2 <= result.top3
 
 
+def test_r_precision_motion_query_ranks_captions():
+    rng = _rng(14)
+    text = rng.normal(size=(64, 4))
+    motion = text + rng.normal(scale=0.8, size=(64, 4))
+    by_motion = r_precision(text, motion, query="motion")
+    assert by_motion == r_precision(motion, text, query="text")
+    assert by_motion != r_precision(text, motion)  # a different ranking in general
+    with pytest.raises(ValueError, match="query must be"):
+        r_precision(text, motion, query="both")
+
+
 def test_r_precision_shuffle_is_seeded():
     text, motion = _rng(9).normal(size=(2, 100, 4))
     assert r_precision(text, motion, seed=1) == r_precision(text, motion, seed=1)

@@ -9,6 +9,7 @@ pairs is dropped, as T2M's evaluation loader does (`drop_last=True`). In each ba
 every caption ranks the batch's 32 motions by Euclidean distance; top-k is the fraction
 of captions whose own motion is among the k nearest. With unrelated embeddings the
 expected top-k is k / 32; ties are broken by position (stable sort), as in T2M.
+`query="motion"` ranks the other way (each motion ranks the batch's 32 captions).
 
 MM-Dist (T2M's "matching score"): the mean Euclidean distance between each caption and
 its own motion.
@@ -17,6 +18,7 @@ its own motion.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -73,17 +75,24 @@ def r_precision(
     batch_size: int = 32,
     top_k: int = 3,
     seed: int | None = 0,
+    query: Literal["text", "motion"] = "text",
 ) -> RPrecision:
     """R-precision top-1 .. top-`top_k` of paired [N, D] embeddings (module docstring).
 
     seed: the shuffle before batching (None keeps the given order). Needs N >= batch_size.
+    query: "text" (T2M: each caption ranks the motions) or "motion" (each motion ranks
+    the captions).
     """
+    if query not in ("text", "motion"):
+        raise ValueError(f"query must be 'text' or 'motion', got {query!r}")
     if batch_size < 2 or not 1 <= top_k <= batch_size:
         raise ValueError(
             f"r_precision needs batch_size >= 2 and 1 <= top_k <= batch_size; "
             f"got batch_size={batch_size}, top_k={top_k}"
         )
     text, motion = _paired(text_emb, motion_emb, min_rows=batch_size)
+    if query == "motion":
+        text, motion = motion, text
     order = np.arange(len(text))
     if seed is not None:
         order = np.random.default_rng(seed).permutation(len(text))
