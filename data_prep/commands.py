@@ -24,6 +24,10 @@ PREP_COMMANDS: dict[str, tuple[str, str]] = {
         "vhdiff.motion.evaluator_training",
         "train the text-motion evaluator on a motion dataset (saved in DATA/evaluator)",
     ),
+    "synthetic-motion": (
+        "vhdiff.data_prep.synthetic_motion",
+        "write the built-in labelled text-motion set (procedural SMPL motions + captions)",
+    ),
 }
 
 
