@@ -28,6 +28,14 @@ PREP_COMMANDS: dict[str, tuple[str, str]] = {
         "vhdiff.data_prep.synthetic_motion",
         "write the built-in labelled text-motion set (procedural SMPL motions + captions)",
     ),
+    "amass": (
+        "vhdiff.data_prep.amass",
+        "convert AMASS .npz motions (optionally HumanML3D's index.csv segments) to vhdiff's layout",
+    ),
+    "humanml3d": (
+        "vhdiff.data_prep.humanml3d",
+        "convert HumanML3D (captions, splits) + its AMASS sources to vhdiff's SMPL layout",
+    ),
 }
 
 
