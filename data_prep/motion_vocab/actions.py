@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 GRAVITY = 9.81
-LEG_LENGTH = 0.80  # hip to toe-base height of the neutral skeleton, metres (calibrated in tests)
+SETTLE_SECONDS = 0.6  # standing time after a gait stops, while the feet come together
 SIDES = ("left", "right")
 
 # Walking / running speeds (m/s) and cadences (steps/s) per speed word.
@@ -121,8 +121,12 @@ def _locomotion(
     elbow: float,
     ramp: float = 0.5,
 ) -> Track:
-    """A gait whose speed and turning ramp up over ``ramp`` s and down at the end."""
+    """A gait whose speed and turning ramp up over ``ramp`` s and down at the end, then
+    SETTLE_SECONDS more in which the feet finish their last steps and stand together."""
     env = envelope(frames, fps, ramp)
+    settle = round(SETTLE_SECONDS * fps)
+    env = np.concatenate((env, np.zeros(settle)))
+    frames += settle
     track = plan_gait(
         frames, fps,
         speed=speed * env, yaw_rate=yaw_total * env / max(env.sum(), 1e-9), cadence=cadence,
@@ -224,7 +228,9 @@ def _build_jump(params: dict[str, Any], fps: float) -> Track:
         track.lift[air] = 4 * height * s * (1 - s)
         track.stance[air] = FLIGHT
         if params["forward"]:
-            track.flight_velocity[air, 1] = JUMP_DISTANCE / flight
+            # The feet travel JUMP_DISTANCE along smoothstep(s): they leave and meet the
+            # ground without horizontal speed (d/dt of D (3s^2 - 2s^3) = D 6 s (1 - s) / flight).
+            track.flight_velocity[air, 1] = JUMP_DISTANCE * 6 * s * (1 - s) / flight
     track.pitch = 0.45 * crouch
     pose.both("hip", x=-1.45 * crouch)  # thighs 1.0 rad forward of vertical at full crouch
     pose.both("knee", x=1.5 * crouch)

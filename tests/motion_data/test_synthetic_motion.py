@@ -135,7 +135,7 @@ def test_random_clips_touch_but_never_penetrate_the_ground_and_barely_slide():
             assert lowest.max() < 1e-4  # something always touches the ground
         assert 2.0 <= (len(joints) - 1) / FPS <= 9.8
         ratios.append(skating_transitions(joints).any(axis=1).mean())
-    assert max(ratios) < 0.05 and np.mean(ratios) < 0.01
+    assert max(ratios) == 0.0  # measured: 0 of 400 clips skate (benchmarks/bench_motion_data.py)
 
 
 def test_captions_state_the_parameters():
