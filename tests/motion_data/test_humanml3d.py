@@ -7,6 +7,7 @@ from vhdiff.data_prep.humanml3d import HumanML3DFolder
 
 from tests.motion_data.helpers import smooth_motion
 from vhdiff.motion import np_rotations as nr
+from vhdiff.motion.dataset import HumanML3DDataset, collate_motion
 from vhdiff.motion.humanml3d import (
     HUMANML3D_DIM,
     LOCAL_VELOCITY,
@@ -119,3 +120,28 @@ def test_folder_reader(tmp_path):
         load_joint_vecs(tmp_path / "new_joint_vecs" / "000001.npy")
     with pytest.raises(FileNotFoundError, match="val.txt"):
         folder.ids("val")
+
+
+def test_humanml3d_dataset_items_are_normalised_vectors(tmp_path):
+    joints, heading = _canonical_joints()
+    vectors = _folder(tmp_path, joints, heading)
+    with pytest.warns(UserWarning, match="30 frames, fewer than min_frames=40"):
+        data = HumanML3DDataset(tmp_path, "train", min_frames=40)
+    assert data.ids == ["000000", "M000000"] and data.feature_dim == 263
+    item = data[0]
+    assert item["features"].shape == (79, 263) and item["captions"] == [
+        "a person walks in a circle."
+    ]
+    mean, std = np.load(tmp_path / "Mean.npy"), np.load(tmp_path / "Std.npy")
+    np.testing.assert_allclose(
+        item["features"].numpy(), (vectors - mean) / std, rtol=1e-5, atol=1e-5
+    )
+    batch = collate_motion([data[0], data[1]], rng=0)
+    assert batch["x"].shape == (2, 79, 263)
+    recovered = recover_from_ric(data.stats.denormalize(batch["x"][0].numpy()))
+    np.testing.assert_allclose(recovered, joints[:-1], atol=1e-4)
+    with (
+        pytest.warns(UserWarning, match="skipped 1 of 1.*caption file is empty"),
+        pytest.raises(ValueError, match="no usable"),
+    ):
+        HumanML3DDataset(tmp_path, "test")

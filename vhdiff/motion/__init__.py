@@ -6,7 +6,8 @@ Submodules load on first use (``vhdiff.motion.to_features`` imports
 - :mod:`vhdiff.motion.representation`: ``to_features`` / ``from_features`` (140-dim
   per-frame features), ``joints_from_motion``, ``joints_from_features``, ``FeatureStats``.
 - :mod:`vhdiff.motion.humanml3d`: HumanML3D's 263-dim vectors -> joint positions.
-- :mod:`vhdiff.motion.dataset`: ``MotionTextDataset``, ``collate_motion``.
+- :mod:`vhdiff.motion.dataset`: ``MotionTextDataset`` (our layout, 140-dim features),
+  ``HumanML3DDataset`` (HumanML3D's folder, 263-dim), ``collate_motion``.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ _EXPORTS = {
     "to_features": "representation",
     "HUMANML3D_DIM": "humanml3d",
     "recover_from_ric": "humanml3d",
+    "HumanML3DDataset": "dataset",
     "MotionTextDataset": "dataset",
     "collate_motion": "dataset",
     "compute_feature_stats": "dataset",

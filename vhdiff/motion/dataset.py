@@ -36,6 +36,7 @@ from vhdiff.motion.representation import FeatureStats, feature_dim, to_features
 __all__ = [
     "SPLITS",
     "Caption",
+    "HumanML3DDataset",
     "MotionTextDataset",
     "SkippedFile",
     "collate_motion",
@@ -213,20 +214,17 @@ class MotionTextDataset(Dataset):
         self.fps = float(fps)
         self.cache = cache
         self.generator = generator
-        self.feature_dim = feature_dim(contacts=contacts)
-        self.stats = stats if stats is not None else FeatureStats.load(self.root / STATS_FILE)
-        if self.stats.dim != self.feature_dim:
-            raise ValueError(
-                f"feature stats have {self.stats.dim} dims but contacts={contacts} features have "
-                f"{self.feature_dim}; pass contacts={self.stats.dim == 140} or matching stats"
-            )
+        self._set_representation(stats)
         self.skipped: list[SkippedFile] = []
         self._clips: list[_Clip] = []
         ids = read_split(self.root, split)
         for clip_id in ids:
             self._add(clip_id)
         if self.skipped:
-            shown = "; ".join(f"{s.path}: {s.reason}" for s in self.skipped[:3])
+            shown = "; ".join(
+                s.reason if s.path in s.reason else f"{s.path}: {s.reason}"
+                for s in self.skipped[:3]
+            )
             warnings.warn(
                 f"{str(self.root)!r} split {split!r}: skipped {len(self.skipped)} of {len(ids)} "
                 f"clips (see dataset.skipped): {shown}{' ...' if len(self.skipped) > 3 else ''}",
@@ -239,8 +237,33 @@ class MotionTextDataset(Dataset):
                 f"{self.skipped[0].reason if self.skipped else 'the split file is empty'}"
             )
 
+    # -- representation hooks (HumanML3DDataset overrides them) --------------------------
+
+    def _set_representation(self, stats: FeatureStats | None) -> None:
+        """Set ``feature_dim`` and ``stats`` (default: ROOT/feature_stats.npz)."""
+        self.feature_dim = feature_dim(contacts=self.contacts)
+        self.stats = stats if stats is not None else FeatureStats.load(self.root / STATS_FILE)
+        if self.stats.dim != self.feature_dim:
+            raise ValueError(
+                f"feature stats have {self.stats.dim} dims but contacts={self.contacts} features "
+                f"have {self.feature_dim}; pass contacts={self.stats.dim == 140} or matching stats"
+            )
+
+    def _motion_file(self, clip_id: str) -> Path:
+        return self.root / "motions" / f"{clip_id}.npz"
+
+    def _read_features(self, path: Path) -> np.ndarray:
+        """Normalised float32 features [T, D] of one motion file (errors name the file)."""
+        motion = load_motion_checked(path, fps=self.fps)
+        features = self.stats.normalize(to_features(motion, contacts=self.contacts))
+        if not np.isfinite(features).all():
+            raise ValueError(f"{str(path)!r}: features are not finite")
+        return features.astype(np.float32)
+
+    # -----------------------------------------------------------------------------------
+
     def _add(self, clip_id: str) -> None:
-        motion_path = self.root / "motions" / f"{clip_id}.npz"
+        motion_path = self._motion_file(clip_id)
         text_path = self.root / "texts" / f"{clip_id}.txt"
         try:
             captions = read_captions(text_path)
@@ -248,12 +271,13 @@ class MotionTextDataset(Dataset):
             self.skipped.append(SkippedFile(path=str(text_path), reason=str(exc)))
             return
         try:
-            motion = load_motion_checked(motion_path, fps=self.fps)
-            features = self._features(motion, motion_path) if self.cache else None
+            features = self._read_features(motion_path)
         except (ValueError, FileNotFoundError) as exc:
             self.skipped.append(SkippedFile(path=str(motion_path), reason=str(exc)))
             return
-        frames = motion.num_frames
+        frames = features.shape[0]
+        if not self.cache:
+            features = None
         whole = [c.text for c in captions if c.whole_clip]
         segments: dict[tuple[int, int], list[str]] = {}
         for caption in captions:
@@ -274,12 +298,6 @@ class MotionTextDataset(Dataset):
                 continue
             self._clips.append(_Clip(clip_id, motion_path, texts, first, last, features))
 
-    def _features(self, motion: SMPLMotion, path: Path) -> np.ndarray:
-        features = self.stats.normalize(to_features(motion, contacts=self.contacts))
-        if not np.isfinite(features).all():
-            raise ValueError(f"{str(path)!r}: features are not finite")
-        return features.astype(np.float32)
-
     def __len__(self) -> int:
         return len(self._clips)
 
@@ -292,8 +310,7 @@ class MotionTextDataset(Dataset):
         clip = self._clips[index]
         features = clip.features
         if features is None:
-            motion = load_motion_checked(clip.motion_path, fps=self.fps)
-            features = self._features(motion, clip.motion_path)
+            features = self._read_features(clip.motion_path)
         first, last = clip.first, clip.last
         if last - first > self.max_frames:
             if self.split == "train":
@@ -310,6 +327,58 @@ class MotionTextDataset(Dataset):
             "captions": list(clip.captions),
             "id": clip.id,
         }
+
+
+class HumanML3DDataset(MotionTextDataset):
+    """HumanML3D's released folder as items of 263-dim vectors (the second representation).
+
+    Reads ``ROOT/new_joint_vecs/ID.npy`` [T, 263], ``ROOT/texts/ID.txt`` (with their
+    start/end segments), ``ROOT/train.txt | val.txt | test.txt`` and normalises with
+    ``ROOT/Mean.npy`` / ``ROOT/Std.npy`` (used as they are: ``min_std`` 1e-8). Items, crops,
+    skipping of bad files and :func:`collate_motion` are those of
+    :class:`MotionTextDataset`; ``features`` are [T, 263]. Turn (denormalised) vectors
+    into joints with :func:`vhdiff.motion.humanml3d.recover_from_ric`.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike,
+        split: Literal["train", "val", "test"] = "train",
+        *,
+        max_frames: int = 196,
+        min_frames: int = 40,
+        cache: bool = True,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        super().__init__(
+            root, split, max_frames=max_frames, min_frames=min_frames, fps=20.0, cache=cache,
+            generator=generator,
+        )  # fmt: skip
+
+    def _set_representation(self, stats: FeatureStats | None) -> None:
+        from vhdiff.motion.humanml3d import HUMANML3D_DIM
+
+        arrays = []
+        for name in ("Mean.npy", "Std.npy"):
+            path = self.root / name
+            if not path.is_file():
+                raise FileNotFoundError(
+                    f"{str(path)!r} not found; point at HumanML3D's folder (it ships Mean.npy "
+                    "and Std.npy beside new_joint_vecs/)"
+                )
+            arrays.append(np.load(path, allow_pickle=False))
+        self.stats = FeatureStats(mean=arrays[0], std=arrays[1], min_std=1e-8)
+        self.feature_dim = HUMANML3D_DIM
+        if self.stats.dim != HUMANML3D_DIM:
+            raise ValueError(f"Mean.npy / Std.npy have {self.stats.dim} dims, expected 263")
+
+    def _motion_file(self, clip_id: str) -> Path:
+        return self.root / "new_joint_vecs" / f"{clip_id}.npy"
+
+    def _read_features(self, path: Path) -> np.ndarray:
+        from vhdiff.motion.humanml3d import load_joint_vecs
+
+        return self.stats.normalize(load_joint_vecs(path)).astype(np.float32)
 
 
 def collate_motion(
