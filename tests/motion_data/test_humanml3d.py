@@ -145,3 +145,12 @@ def test_humanml3d_dataset_items_are_normalised_vectors(tmp_path):
         pytest.raises(ValueError, match="no usable"),
     ):
         HumanML3DDataset(tmp_path, "test")
+
+
+def test_recovered_joints_render_as_a_stick_figure():
+    from vhdiff.viz import render_skeleton
+
+    joints, heading = _canonical_joints(frames=4)
+    frames = render_skeleton(recover_from_ric(encode_like_humanml3d(joints, heading)), size=96)
+    assert frames.shape == (3, 96, 96, 3) and frames.dtype == np.uint8
+    assert frames.std() > 5  # something was drawn

@@ -337,7 +337,8 @@ class HumanML3DDataset(MotionTextDataset):
     ``ROOT/Mean.npy`` / ``ROOT/Std.npy`` (used as they are: ``min_std`` 1e-8). Items, crops,
     skipping of bad files and :func:`collate_motion` are those of
     :class:`MotionTextDataset`; ``features`` are [T, 263]. Turn (denormalised) vectors
-    into joints with :func:`vhdiff.motion.humanml3d.recover_from_ric`.
+    into joints with :func:`vhdiff.motion.humanml3d.recover_from_ric`. With ``cache=True``
+    the whole of HumanML3D takes about 4 GB of memory; ``cache=False`` reads on access.
     """
 
     def __init__(
