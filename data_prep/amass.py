@@ -109,7 +109,7 @@ def load_amass(path: str | os.PathLike) -> AmassSource:
             betas = (
                 np.asarray(archive["betas"], dtype=np.float64) if "betas" in keys else np.zeros(10)
             )
-            gender = str(archive["gender"]) if "gender" in keys else "neutral"
+            gender = archive["gender"].item() if "gender" in keys else "neutral"
         except ValueError as exc:  # object arrays (pickle) are refused
             raise ValueError(f"{str(path)!r}: {exc}") from exc
     if poses.ndim != 2 or poses.shape[1] < 66:
@@ -126,7 +126,7 @@ def load_amass(path: str | os.PathLike) -> AmassSource:
         raise ValueError(f"{str(path)!r}: poses or trans contain NaN or infinite values")
     if not np.isfinite(fps) or fps <= 0:
         raise ValueError(f"{str(path)!r}: mocap_framerate must be positive, got {fps}")
-    gender = gender.strip("b'\"").lower()
+    gender = (gender.decode("latin1") if isinstance(gender, bytes) else str(gender)).lower()
     return AmassSource(
         poses=poses[:, :66].reshape(-1, 22, 3),
         trans=trans,

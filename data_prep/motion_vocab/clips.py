@@ -14,7 +14,7 @@ from vhdiff.body.smpl_motion import SMPLMotion
 __all__ = ["BLEND_SECONDS", "ClipSpec", "make_motion", "sample_betas", "sample_clip"]
 
 BLEND_SECONDS = 0.4  # cross-fade between the actions of a sequence
-MAX_SECONDS = 9.8  # 196 frames at 20 fps, HumanML3D's longest clip
+MAX_SECONDS = 9.75  # at most 196 frames at 20 fps (HumanML3D keeps clips up to 196 frames)
 MIN_SECONDS = 2.0
 COMPOSITION_RATE = 0.3
 # Families that may be chained freely; sitting down only chains with standing up.

@@ -44,6 +44,6 @@ def write_amass_npz(
     path.parent.mkdir(parents=True, exist_ok=True)
     np.savez(
         path, poses=poses, trans=trans, betas=rng.normal(size=16) * 0.5,
-        mocap_framerate=np.float64(fps), gender=np.array("female"), dmpls=np.zeros((frames, 8)),
+        mocap_framerate=np.float64(fps), gender=np.array(b"female"), dmpls=np.zeros((frames, 8)),
     )  # fmt: skip
     return path
