@@ -45,7 +45,7 @@ SIDES = ("left", "right")
 
 # Walking / running speeds (m/s) and cadences (steps/s) per speed word.
 WALK_SPEEDS = {"slow": (0.7, 1.5), "normal": (1.15, 1.8), "fast": (1.6, 2.1)}
-RUN_SPEEDS = {"jog": (2.0, 2.6), "fast": (2.7, 2.9)}
+RUN_SPEEDS = {"jog": (2.0, 2.9), "fast": (2.6, 3.3)}
 
 
 @dataclass(frozen=True)
@@ -163,7 +163,7 @@ def _build_run(params: dict[str, Any], fps: float) -> Track:
     speed, cadence = RUN_SPEEDS[params["speed"]]
     return _locomotion(
         _frames(params["duration"], fps), fps,
-        speed=speed, yaw_total=0.0, cadence=cadence, duty=0.5, clearance=0.16, reach=0.93,
+        speed=speed, yaw_total=0.0, cadence=cadence, duty=0.5, clearance=0.13, reach=0.95,
         lean=0.2, arm_swing=0.6, elbow=1.4,
     )  # fmt: skip
 
