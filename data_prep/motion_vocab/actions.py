@@ -6,11 +6,15 @@ Every family is a pair of functions registered in :data:`FAMILIES`:
 (except ``sit_down``, which ends seated, and ``stand_up``, which starts seated), so
 they chain with :func:`vhdiff.data_prep.motion_vocab.track.concatenate`.
 
-Angles follow :mod:`vhdiff.data_prep.motion_vocab.poses` (written for the left side, mirrored).
-Foot placement and root translation come from :func:`~data_prep.motion_vocab.track.solve_root`.
+Angles follow :mod:`vhdiff.data_prep.motion_vocab.poses` (written for the left side,
+mirrored); walk, run and turn are footstep-planned gaits (:mod:`.gait`). The root
+translation always comes from the planted foot
+(:func:`vhdiff.data_prep.motion_vocab.track.solve_root`). Turning left = positive yaw =
+counter-clockwise seen from above.
 
 Families (parameters): walk (speed, direction forward/backward, curve, duration), run
-(speed, duration), jump (repetitions, height, distance), wave (side, repetitions), raise_arm
+(speed, duration; a grounded run, always one foot down), jump (repetitions, height, in
+place or forward), wave (side, repetitions), raise_arm
 (side left/right/both, height shoulder/overhead), squat (repetitions, depth), kick (side,
 height, repetitions), turn (side, angle), punch (side, repetitions), clap (repetitions),
 bow (depth), sit_down, stand_up, stand_still (duration).
