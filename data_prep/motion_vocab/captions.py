@@ -21,7 +21,10 @@ from vhdiff.data_prep.motion_vocab.actions import nominal_distance
 
 __all__ = ["CONNECTORS", "HELD_OUT_TEMPLATES", "SUBJECTS", "TEMPLATES", "clip_captions"]
 
-SUBJECTS = ("a person", "someone", "a man", "a woman", "the person", "a figure", "an individual")
+SUBJECTS = (
+    "a person", "someone", "a man", "a woman", "the person", "a figure", "somebody", "a human",
+    "an individual",
+)  # fmt: skip
 CONNECTORS = ("{a}, then {b}", "{a} and then {b}", "{a}, after that {b}", "first {a}, and next {b}")
 
 _TIMES = {1: "once", 2: "twice", 3: "three times", 4: "four times", 5: "five times", 6: "six times"}
@@ -33,12 +36,14 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "walks {dir} {speed_adv} {curve}",
         "{speed_pre} walks {dir} for about {dist} meters {curve}",
         "takes steps {dir} {speed_adv} {curve}",
+        "is walking {dir} {speed_adv} {curve}",
         "goes {dir} at a {speed_word} walking pace {curve}",
     ),
     "run": (
         "{run_verb} forward",
         "{run_verb} forward for about {dist} meters",
         "{run_verb} straight ahead",
+        "{run_verb} forward, covering about {dist} meters",
         "goes for a {run_word} run forward",
     ),
     "turn": (
@@ -51,12 +56,14 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "jumps {jump_where} {times}",
         "does {count_word} {height_small} {jump_noun} {jump_where}",
         "jumps {height_adv} {jump_where} {times}",
+        "leaps {jump_where} {times}",
         "hops {height_adv} {jump_where} {times}",
     ),
     "squat": (
         "squats {times}",
         "does {count_word} {depth} {squat_noun}",
         "bends the knees and squats down {depth_adv} {times}",
+        "performs {count_word} {depth} {squat_noun}",
         "crouches down {depth_adv} and stands back up {times}",
     ),
     "kick": (
@@ -69,6 +76,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "waves the {side} hand",
         "waves with the {side} hand {count_word} times",
         "raises the {side} hand and waves",
+        "waves {count_word} times with the {side} hand",
         "greets someone by waving the {side} hand",
     ),
     "raise_arm": (
@@ -81,12 +89,14 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "punches with the {side} hand {times}",
         "throws {count_word} {side} {punch_noun}",
         "punches forward with the {side} fist {times}",
+        "throws a {side} punch {times}",
         "jabs {times} with the {side} arm",
     ),
     "clap": (
         "claps {times}",
         "claps the hands {count_word} times",
         "claps hands in front of the chest {times}",
+        "claps their hands {times}",
         "applauds, clapping {times}",
     ),
     "bow": (
