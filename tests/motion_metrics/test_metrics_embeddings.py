@@ -70,7 +70,10 @@ def test_fid_accepts_torch_and_reports_bad_input():
     x = torch.randn(50, 3)
     assert fid(x, x) == pytest.approx(0.0, abs=1e-8)
     stats = embedding_statistics(x)
-    assert stats.mu.shape == (3,) and stats.sigma.shape == (3, 3)
+    assert np.allclose(stats.mu, x.double().mean(0).numpy())
+    assert np.allclose(stats.sigma, np.cov(x.double().numpy(), rowvar=False))
+    flipped = _rng(6).normal(size=(40, 3))[::-1]  # a non-contiguous view is fine
+    assert fid(flipped, flipped) == pytest.approx(0.0, abs=1e-8)
     with pytest.raises(ValueError, match="different widths"):
         fid(np.zeros((5, 3)), np.zeros((5, 4)))
     with pytest.raises(ValueError, match="at least 2"):

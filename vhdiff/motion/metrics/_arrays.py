@@ -14,7 +14,7 @@ def as_float64(value: object, *, name: str) -> np.ndarray:
     """
     if hasattr(value, "detach"):  # torch.Tensor, without importing torch here
         value = value.detach().cpu().double().numpy()
-    array = np.asarray(value, dtype=np.float64)
+    array = np.ascontiguousarray(value, dtype=np.float64)
     if not np.isfinite(array).all():
         raise ValueError(
             f"{name} holds NaN or infinite values; check the model outputs that produced it"

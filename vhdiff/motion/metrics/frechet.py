@@ -14,8 +14,11 @@ computed from a symmetric matrix instead: with S = Sigma_1^{1/2},
 
 because Sigma_1 Sigma_2 = S (S Sigma_2 S) S^{-1} is similar to the symmetric PSD matrix
 S Sigma_2 S (for singular S by continuity), so both have the same non-negative
-eigenvalues. Both square roots use `numpy.linalg.eigh` in float64 with tiny negative
-eigenvalues (round-off) clipped to 0, so the result is real and >= 0 up to round-off.
+eigenvalues. Both square roots use a symmetric eigen-decomposition in float64 with tiny
+negative eigenvalues (round-off) clipped to 0, so the result is real and >= 0 up to
+round-off. The linear algebra runs in torch (float64, CPU), so it obeys
+`torch.set_num_threads` (numpy's OpenBLAS threads stall on a busy machine: 6 s instead
+of 0.1 s for 512-dim embeddings on a loaded 2-core CPU).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from ._arrays import as_embeddings, as_float64
 
@@ -38,17 +42,19 @@ class GaussianStatistics:
 
 
 def embedding_statistics(embeddings: object) -> GaussianStatistics:
-    """Mean and unbiased covariance (as `numpy.cov(rowvar=False)`) of [N, D] embeddings, N >= 2."""
-    x = as_embeddings(embeddings, name="embeddings", min_rows=2)
-    return GaussianStatistics(
-        mu=x.mean(axis=0), sigma=np.cov(x, rowvar=False).reshape(x.shape[1], -1)
-    )
+    """Mean [D] and unbiased covariance [D, D] (as `numpy.cov(x, rowvar=False)`) of [N, D]
+    embeddings, N >= 2, as float64 numpy arrays."""
+    x = torch.from_numpy(as_embeddings(embeddings, name="embeddings", min_rows=2))
+    mu = x.mean(dim=0)
+    centred = x - mu
+    sigma = centred.T @ centred / (x.shape[0] - 1)
+    return GaussianStatistics(mu=mu.numpy(), sigma=sigma.numpy())
 
 
-def _psd_sqrt(matrix: np.ndarray) -> np.ndarray:
+def _psd_sqrt(matrix: torch.Tensor) -> torch.Tensor:
     """Symmetric square root of a symmetric PSD matrix via its eigen-decomposition."""
-    eigenvalues, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
-    return (vectors * np.sqrt(np.clip(eigenvalues, 0.0, None))) @ vectors.T
+    eigenvalues, vectors = torch.linalg.eigh((matrix + matrix.T) / 2)
+    return (vectors * eigenvalues.clamp(min=0.0).sqrt()) @ vectors.T
 
 
 def frechet_distance(mu1: object, sigma1: object, mu2: object, sigma2: object) -> float:
@@ -64,11 +70,12 @@ def frechet_distance(mu1: object, sigma1: object, mu2: object, sigma2: object) -
             "frechet_distance needs mu1, mu2 of shape [D] and sigma1, sigma2 of shape [D, D] "
             f"with one D; got {m1.shape}, {s1.shape}, {m2.shape}, {s2.shape}"
         )
-    root1 = _psd_sqrt(s1)
-    middle = root1 @ s2 @ root1
-    trace_sqrt = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0.0, None)).sum()
+    t1, t2 = torch.from_numpy(s1), torch.from_numpy(s2)
+    root1 = _psd_sqrt(t1)
+    middle = root1 @ t2 @ root1
+    trace_sqrt = torch.linalg.eigvalsh((middle + middle.T) / 2).clamp(min=0.0).sqrt().sum()
     diff = m1 - m2
-    value = diff @ diff + np.trace(s1) + np.trace(s2) - 2.0 * trace_sqrt
+    value = diff @ diff + float(t1.trace() + t2.trace() - 2.0 * trace_sqrt)
     return float(max(value, 0.0))
 
 
