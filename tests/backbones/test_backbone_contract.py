@@ -238,3 +238,13 @@ def test_torch_compile_matches_eager(case) -> None:
         eager = model(x, t, text_emb=emb, **extra)
         out = torch.compile(model)(x, t, text_emb=emb, **extra)
     torch.testing.assert_close(out, eager, rtol=1e-4, atol=1e-4)
+
+
+def test_from_pretrained_refuses_weights_of_another_size(tmp_path) -> None:
+    small = {"encoder_dims": (8,), "decoder_dims": (8,), "context_dim": 8}
+    path = PointNetDenoiser(**small).save_pretrained(tmp_path / "p")
+    cfg = json.loads((path / "config.json").read_text())
+    cfg["context_dim"] = 16
+    (path / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ValueError, match="do not fit the model built from"):
+        PointNetDenoiser.from_pretrained(path)

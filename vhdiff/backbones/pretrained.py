@@ -150,7 +150,13 @@ class PretrainedMixin:
         model = cls(**config)
         assert isinstance(model, nn.Module)
         state = load_file(str(weights))
-        result = model.load_state_dict(state, strict=False)
+        try:
+            result = model.load_state_dict(state, strict=False)
+        except RuntimeError as err:  # tensor shapes that disagree with config.json
+            raise ValueError(
+                f"{cls.__name__}: weights in {weights} do not fit the model built from "
+                f"{folder / CONFIG_NAME}: {err}"
+            ) from None
         if result.missing_keys or result.unexpected_keys:
             raise ValueError(
                 f"{cls.__name__}: weights in {weights} do not match its config: "
