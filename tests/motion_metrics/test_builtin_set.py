@@ -23,11 +23,13 @@ def builtin_set(tmp_path_factory):
 def test_evaluator_trains_and_evaluates_on_the_builtin_set(builtin_set, one_thread):
     train = MotionTextDataset(builtin_set, "train")
     result = train_evaluator(
-        train, steps=60, batch_size=32, model_kwargs=TINY_MODEL, text_encoder=HashTextEncoder()
+        train, steps=150, batch_size=32, model_kwargs=TINY_MODEL, text_encoder=HashTextEncoder()
     )
-    report = evaluate_motion(builtin_set, evaluator=result.evaluator)
-    truth = report.row("ground truth (test)")
-    assert truth.num_samples == 32 and truth.r_precision[2] > 3 / 32
+    # the hash "sentence encoder" cannot generalise to unseen captions, so retrieval is
+    # checked on the captions it was trained on (the train split), against val for FID
+    report = evaluate_motion(builtin_set, evaluator=result.evaluator, split="train")
+    truth = report.row("ground truth (train)")
+    assert truth.num_samples == len(train) and truth.r_precision[2] > 0.3  # chance 0.094
     # the built-in clips keep their lowest joint on the ground and their feet planted
     assert truth.penetration < 1e-4 and truth.skating_ratio < 0.02
     assert report.split_fid is not None and report.split_fid >= 0
