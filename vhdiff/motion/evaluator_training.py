@@ -119,8 +119,8 @@ def _train(
     if log:
         log(f"encoded {len(captions)} distinct captions in {text_seconds:.1f} s")
 
-    decay = [p for n, p in model.named_parameters() if p.ndim >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.ndim < 2]
+    decay = [p for p in model.parameters() if p.ndim >= 2]
+    no_decay = [p for p in model.parameters() if p.ndim < 2]
     optimizer = torch.optim.AdamW(
         [
             {"params": decay, "weight_decay": weight_decay},
