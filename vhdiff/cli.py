@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module(module_name)
     parser = argparse.ArgumentParser(prog=f"vhdiff {name}", description=help_)
     module.add_arguments(parser)
-    args = parser.parse_intermixed_args(rest)
+    args = parser.parse_args(rest)
     try:
         status = module.run(args)
     except USER_ERRORS as exc:
