@@ -29,24 +29,17 @@ import argparse
 import functools
 import os
 import pickle
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from vhdiff.atomic_io import write_npz_atomic
+from vhdiff.body.model_files import REQUIRED_KEYS
+
 __all__ = ["ConversionReport", "RefusedPickleError", "convert_smpl_model", "load_smpl_pickle"]
 
-REQUIRED_KEYS = (
-    "v_template",
-    "shapedirs",
-    "posedirs",
-    "J_regressor",
-    "weights",
-    "kintree_table",
-    "f",
-)
 
 
 class RefusedPickleError(pickle.UnpicklingError):
@@ -265,15 +258,7 @@ def convert_smpl_model(
         arrays, skipped = _plain_arrays(load_smpl_pickle(source))
     _check_model(arrays, source)
     output.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **arrays)
-        os.replace(temp, output)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
+    write_npz_atomic(output, arrays)
     return ConversionReport(output, {k: tuple(v.shape) for k, v in arrays.items()}, skipped)
 
 

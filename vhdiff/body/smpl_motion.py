@@ -29,12 +29,13 @@ dropped there, since SMPL-H's extra coefficients are small).
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from vhdiff.atomic_io import write_npz_atomic
 
 __all__ = ["NUM_BETAS", "SMPLMotion"]
 
@@ -174,15 +175,7 @@ class SMPLMotion:
             "trans": self.transl,
             "mocap_framerate": np.asarray(self.fps, dtype=np.float64),
         }
-        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                np.savez(stream, **arrays)
-            os.replace(temp, path)
-        except BaseException:
-            if os.path.exists(temp):
-                os.unlink(temp)
-            raise
+        write_npz_atomic(path, arrays)
         return path
 
     @classmethod

@@ -49,13 +49,13 @@ Betas are not in the features: :func:`from_features` takes them as an argument.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from vhdiff.atomic_io import write_npz_atomic
 from vhdiff.body.skeleton import (
     BODY_PARENTS,
     FOOT_JOINTS,
@@ -340,15 +340,7 @@ class FeatureStats:
         """Write ``mean``, ``std``, ``min_std`` to an .npz atomically."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                np.savez(stream, mean=self.mean, std=self.std, min_std=np.float64(self.min_std))
-            os.replace(temp, path)
-        except BaseException:
-            if os.path.exists(temp):
-                os.unlink(temp)
-            raise
+        write_npz_atomic(path, dict(mean=self.mean, std=self.std, min_std=np.float64(self.min_std)))
         return path
 
     @classmethod
