@@ -19,12 +19,14 @@ OmegaConf is imported lazily.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
+from vhdiff.diffusion import DiffusionConfig
 from vhdiff.training.trainer import TrainerConfig
 
 SCHEDULES = ("linear", "cosine", "sigmoid")
@@ -39,8 +41,16 @@ class ModelSection:
 
 
 @dataclass
-class DiffusionSection:
-    """The noise schedule and `GaussianDiffusion` options (see vhdiff.diffusion)."""
+class DiffusionSection(DiffusionConfig):
+    """The noise schedule, plus every `GaussianDiffusion` option.
+
+    The options (prediction, variance, loss, loss_weighting, ...) are inherited from
+    `vhdiff.diffusion.DiffusionConfig`, the core's own list, so this section never repeats
+    or drifts from them; `build_diffusion` passes each keyword of `GaussianDiffusion`
+    through by name. `extra` (free-form) is kept in the built diffusion's `config.extra`.
+    The whole section is validated when it is created (a bad choice or a combination the
+    core refuses is a ValueError naming the option), not only when training starts.
+    """
 
     schedule: str = "cosine"
     timesteps: int = 1000
@@ -48,15 +58,6 @@ class DiffusionSection:
     beta_end: float = 2e-2  # linear schedule
     cosine_s: float = 0.008  # cosine schedule offset
     zero_terminal_snr: bool = False
-    prediction: str = "eps"
-    variance: str = "fixed_small"
-    loss: str = "mse"
-    loss_weighting: str | None = None
-    min_snr_gamma: float = 5.0
-    vlb_weight: float = 1e-3
-    decoder: str = "continuous"
-    decoder_bins: int = 256
-    timestep_sampling: str = "uniform"
 
     def __post_init__(self) -> None:
         if self.schedule not in SCHEDULES:
@@ -65,6 +66,10 @@ class DiffusionSection:
             )
         if self.timesteps < 1:
             raise ValueError(f"diffusion.timesteps must be >= 1; got {self.timesteps}")
+        try:
+            build_diffusion(self)
+        except ValueError as exc:
+            raise ValueError(f"bad diffusion section: {exc}") from None
 
 
 @dataclass
@@ -247,6 +252,14 @@ def _expected_type(full_key: str) -> str | None:
 
 
 # ---------------------------------------------------------------------- building
+def _diffusion_options() -> list[str]:
+    """The keyword-only options of `GaussianDiffusion` (all but the schedule)."""
+    from vhdiff.diffusion import GaussianDiffusion
+
+    params = inspect.signature(GaussianDiffusion.__init__).parameters.values()
+    return [p.name for p in params if p.kind is p.KEYWORD_ONLY]
+
+
 def build_diffusion(section: DiffusionSection):
     """The `GaussianDiffusion` a diffusion section describes."""
     from vhdiff.diffusion import GaussianDiffusion, NoiseSchedule
@@ -261,9 +274,7 @@ def build_diffusion(section: DiffusionSection):
         schedule = NoiseSchedule.sigmoid(T=section.timesteps)
     if section.zero_terminal_snr:
         schedule = schedule.rescale_zero_terminal_snr()
-    return GaussianDiffusion(
-        schedule, prediction=section.prediction, variance=section.variance, loss=section.loss,
-        loss_weighting=section.loss_weighting, min_snr_gamma=section.min_snr_gamma,
-        vlb_weight=section.vlb_weight, decoder=section.decoder, decoder_bins=section.decoder_bins,
-        timestep_sampling=section.timestep_sampling,
-    )
+    options = {name: getattr(section, name) for name in _diffusion_options()}
+    diffusion = GaussianDiffusion(schedule, **options)
+    diffusion.config.extra.update(section.extra)
+    return diffusion

@@ -85,3 +85,38 @@ def test_pipelines_can_register_datasets():
         reg.register("pts", lambda: None)
     register_dataset("toy2d", "vhdiff.toy:Toy2D")  # same entry again is fine
     assert "toy2d" in DATASETS
+
+
+def test_every_gaussian_diffusion_option_is_a_config_key_and_reaches_the_diffusion():
+    import dataclasses
+    import inspect
+
+    from vhdiff.config import DiffusionSection
+    from vhdiff.diffusion import GaussianDiffusion
+
+    options = [p.name for p in inspect.signature(GaussianDiffusion.__init__).parameters.values()
+               if p.kind is p.KEYWORD_ONLY]
+    assert set(options) <= {f.name for f in dataclasses.fields(DiffusionSection)}
+    cfg = load_config(TOY_CONFIG, [
+        "diffusion.prediction=v", "diffusion.variance=learned_range", "diffusion.loss=hybrid",
+        "diffusion.loss_weighting=min_snr", "diffusion.min_snr_gamma=3.0", "diffusion.vlb_weight=0.01",
+        "diffusion.decoder=discretized", "diffusion.decoder_bins=64",
+        "diffusion.timestep_sampling=loss_second_moment", "diffusion.extra={note: hi}",
+        "diffusion.schedule=linear", "diffusion.timesteps=20", "diffusion.beta_end=0.05",
+    ])
+    built = build_diffusion(cfg.diffusion)
+    for name in options:
+        assert getattr(built.config, name) == getattr(cfg.diffusion, name), name
+    assert built.config.prediction == "v" and built.config.decoder_bins == 64
+    assert built.config.extra == {"note": "hi"}
+    assert built.num_timesteps == 20
+    assert float(built.schedule.betas[-1]) == pytest.approx(0.05)
+
+
+def test_bad_diffusion_options_fail_when_the_config_loads():
+    with pytest.raises(ValueError, match=r"bad diffusion section: unknown prediction 'epsilon'.*'eps'"):
+        load_config(TOY_CONFIG, ["diffusion.prediction=epsilon"])
+    with pytest.raises(ValueError, match=r"bad diffusion section: variance='learned_range'.*loss='hybrid'"):
+        load_config(TOY_CONFIG, ["diffusion.variance=learned_range"])
+    with pytest.raises(ValueError, match="diffusion.timesteps must be >= 1"):
+        load_config(TOY_CONFIG, ["diffusion.timesteps=0"])
