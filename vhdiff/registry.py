@@ -1,4 +1,4 @@
-"""Name -> factory registries for models, datasets and training sample hooks.
+"""Name -> factory registries for models, datasets and training sample / loss hooks.
 
 Configs name things (`model.name: motion_transformer`, `data.name: toy2d`); these tables
 turn a name into a callable. Entries may be given lazily as "module:attribute" strings,
@@ -106,6 +106,7 @@ def _check_keywords(factory: Factory, params: dict[str, Any], what: str) -> None
 MODELS = Registry("model")
 DATASETS = Registry("dataset")
 SAMPLE_HOOKS = Registry("sample hook")
+LOSS_HOOKS = Registry("loss hook")
 
 MODELS.register("unet", "vhdiff.backbones:UNet")
 MODELS.register("motion_transformer", "vhdiff.backbones:MotionTransformer")
@@ -128,6 +129,11 @@ def register_dataset(name: str, factory: Factory | str, *, overwrite: bool = Fal
 def register_sample_hook(name: str, factory: Factory | str, *, overwrite: bool = False) -> None:
     """Make `trainer.sample_hooks: [<name>]` add `factory()` (a hook) to the trainer."""
     SAMPLE_HOOKS.register(name, factory, overwrite=overwrite)
+
+
+def register_loss_hook(name: str, factory: Factory | str, *, overwrite: bool = False) -> None:
+    """Make `trainer.loss_hooks: {<name>: {params}}` add `factory(**params)` (a loss hook)."""
+    LOSS_HOOKS.register(name, factory, overwrite=overwrite)
 
 
 def build_model(name: str, params: dict[str, Any] | None = None) -> Any:

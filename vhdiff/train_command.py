@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from vhdiff.config import build_diffusion, config_to_yaml, load_config
-    from vhdiff.registry import SAMPLE_HOOKS, build_dataset, build_model
+    from vhdiff.registry import LOSS_HOOKS, SAMPLE_HOOKS, build_dataset, build_model
     from vhdiff.training import Trainer, cleanup_distributed, init_distributed, latest_checkpoint
     from vhdiff.training.seeding import seed_everything
 
@@ -107,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
         )
         for name in cfg.trainer.sample_hooks:
             trainer.add_sample_hook(SAMPLE_HOOKS.build(name))
+        for name, params in cfg.trainer.loss_hooks.items():
+            trainer.add_loss_hook(LOSS_HOOKS.build(name, params))
         if args.resume and ctx.is_main and latest_checkpoint(checkpoints) is None:
             print(f"vhdiff train: no checkpoint in {checkpoints} yet; starting fresh", file=sys.stderr)
         result = trainer.fit(resume=args.resume)

@@ -9,8 +9,9 @@ Nothing here knows what x is: images, motion and point clouds are all ``[B, ...]
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Sequence, get_args
+from typing import Any, Literal, get_args
 
 import torch
 from torch import Tensor
@@ -70,6 +71,9 @@ class TrainingLosses:
     weights: Tensor  # importance weights already folded into `loss`
     mse: Tensor | None = None  # L_simple on the chosen target (after min-SNR weighting)
     vlb: Tensor | None = None  # the VLB term L_{t-1} (or L_0 at t=0), bits per element
+    # the model's estimate of x_0 [B, ...] (with gradient), for extra losses on the clean
+    # sample, e.g. the motion pipeline's geometric losses (MDM, Tevet et al. 2023, eq. 5-7)
+    pred_x0: Tensor | None = None
 
 
 @dataclass
@@ -195,7 +199,7 @@ class GaussianDiffusion:
     def learned_variance(self) -> bool:
         return self.config.variance == "learned_range"
 
-    def with_schedule(self, schedule: NoiseSchedule) -> "GaussianDiffusion":
+    def with_schedule(self, schedule: NoiseSchedule) -> GaussianDiffusion:
         """The same diffusion (parametrization, variance, ...) over another schedule."""
         c = self.config
         return GaussianDiffusion(
@@ -323,7 +327,10 @@ class GaussianDiffusion:
         pred, var_interp = self.run_model(model, x_t, t, cond)
 
         c = self.config
-        result = TrainingLosses(loss=torch.zeros(B, device=x0.device), t=t, weights=weights)
+        result = TrainingLosses(
+            loss=torch.zeros(B, device=x0.device), t=t, weights=weights,
+            pred_x0=self.split_prediction(x_t, t, pred)[0],
+        )
         if c.loss in ("mse", "hybrid"):
             target = {"eps": noise, "x0": x0, "v": self.schedule.velocity(x0, noise, t)}[c.prediction]
             mse = mean_over_elements((pred - target) ** 2, mask)
@@ -466,6 +473,13 @@ def _progress(iterable, total: int, desc: str):
 
 
 __all__ = [
-    "GaussianDiffusion", "TrainingLosses", "VLBTerms", "Denoised", "ReverseStep",
-    "DiffusionConfig", "GaussianParams", "check_choice", "process_x0",
+    "Denoised",
+    "DiffusionConfig",
+    "GaussianDiffusion",
+    "GaussianParams",
+    "ReverseStep",
+    "TrainingLosses",
+    "VLBTerms",
+    "check_choice",
+    "process_x0",
 ]

@@ -9,13 +9,14 @@ model call plus a handful of fused tensor ops.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Literal, Sequence, get_args
+from typing import Any, Literal, get_args
 
 import torch
 from torch import Tensor
 
-from vhdiff.diffusion.gaussian import GaussianDiffusion, Model, _full_t, _progress, check_choice
+from vhdiff.diffusion.gaussian import GaussianDiffusion, Model, _progress, check_choice
 
 SamplerName = Literal["ddpm", "ddim", "dpm++"]
 Spacing = Literal["leading", "trailing", "linspace"]

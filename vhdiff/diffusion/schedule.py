@@ -9,7 +9,8 @@ Everything is stored in float64 and cast to the tensor's dtype at use.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import torch
 from torch import Tensor
@@ -68,7 +69,7 @@ class NoiseSchedule:
 
     # ------------------------------------------------------------------ constructors
     @classmethod
-    def linear(cls, T: int = 1000, beta_start: float = 1e-4, beta_end: float = 2e-2) -> "NoiseSchedule":
+    def linear(cls, T: int = 1000, beta_start: float = 1e-4, beta_end: float = 2e-2) -> NoiseSchedule:
         """DDPM's linear schedule (Ho et al. 2020, sec. 4): betas evenly spaced."""
         _check_T(T)
         if not 0 < beta_start <= beta_end < 1:
@@ -76,7 +77,7 @@ class NoiseSchedule:
         return cls(torch.linspace(beta_start, beta_end, T, dtype=torch.float64))
 
     @classmethod
-    def cosine(cls, T: int = 1000, s: float = 0.008, max_beta: float = 0.999) -> "NoiseSchedule":
+    def cosine(cls, T: int = 1000, s: float = 0.008, max_beta: float = 0.999) -> NoiseSchedule:
         """Improved DDPM's cosine schedule (Nichol & Dhariwal 2021, eq. 17), betas clipped at max_beta."""
         _check_T(T)
         if not 0 < max_beta <= 1:
@@ -91,7 +92,7 @@ class NoiseSchedule:
     def sigmoid(
         cls, T: int = 1000, start: float = -3.0, end: float = 3.0, tau: float = 1.0,
         max_beta: float = 0.999,
-    ) -> "NoiseSchedule":
+    ) -> NoiseSchedule:
         """Sigmoid schedule of Chen 2023 ("On the importance of noise scheduling", Alg. 1)."""
         _check_T(T)
         if not start < end or tau <= 0:
@@ -106,18 +107,18 @@ class NoiseSchedule:
         return cls._from_alpha_bar(alpha_bar, T, max_beta)
 
     @classmethod
-    def from_betas(cls, betas: Tensor | Sequence[float]) -> "NoiseSchedule":
+    def from_betas(cls, betas: Tensor | Sequence[float]) -> NoiseSchedule:
         return cls(betas)
 
     @classmethod
-    def _from_alpha_bar(cls, alpha_bar, T: int, max_beta: float) -> "NoiseSchedule":
+    def _from_alpha_bar(cls, alpha_bar, T: int, max_beta: float) -> NoiseSchedule:
         betas = [
             min(1 - alpha_bar((i + 1) / T) / max(alpha_bar(i / T), 1e-300), max_beta)
             for i in range(T)
         ]
         return cls(torch.tensor(betas, dtype=torch.float64).clamp_min(1e-12))
 
-    def rescale_zero_terminal_snr(self) -> "NoiseSchedule":
+    def rescale_zero_terminal_snr(self) -> NoiseSchedule:
         """Shift and scale sqrt(alpha_bar) so that alpha_bar_{T-1} = 0 (Lin et al. 2024, Alg. 1).
 
         The terminal step then carries no signal, so x_T ~ N(0, I) exactly; pair it with
@@ -130,7 +131,7 @@ class NoiseSchedule:
         alphas = torch.cat([ab[:1], ab[1:] / ab[:-1]])
         return NoiseSchedule(1.0 - alphas)
 
-    def respace(self, timesteps: Sequence[int] | Tensor) -> tuple["NoiseSchedule", Tensor]:
+    def respace(self, timesteps: Sequence[int] | Tensor) -> tuple[NoiseSchedule, Tensor]:
         """A schedule over a subset of the training steps, with betas recomputed.
 
         For kept steps t_0 < t_1 < ... the new betas are 1 - alpha_bar_{t_i} / alpha_bar_{t_{i-1}}

@@ -22,7 +22,7 @@ class UniformTimesteps:
         t = torch.randint(0, self.num_timesteps, (batch,), generator=_cpu(generator))
         return t.to(device), torch.ones(batch, device=device)
 
-    def update(self, t: Tensor, losses: Tensor) -> None:  # noqa: ARG002 - uniform ignores losses
+    def update(self, t: Tensor, losses: Tensor) -> None:
         """Record per-sample losses (used by loss-aware samplers; a no-op here)."""
 
 

@@ -19,7 +19,13 @@ from vhdiff.training.ema import EMA
 from vhdiff.training.lr_schedule import WarmupSchedule, build_lr_scheduler
 from vhdiff.training.sampler import GlobalBatchSampler
 from vhdiff.training.seeding import seed_everything
-from vhdiff.training.trainer import SampleContext, Trainer, TrainerConfig, TrainResult
+from vhdiff.training.trainer import (
+    LossContext,
+    SampleContext,
+    Trainer,
+    TrainerConfig,
+    TrainResult,
+)
 
 __all__ = [
     "EMA",
@@ -27,6 +33,7 @@ __all__ = [
     "CheckpointInfo",
     "DistributedContext",
     "GlobalBatchSampler",
+    "LossContext",
     "SampleContext",
     "TrainResult",
     "Trainer",

@@ -84,6 +84,8 @@ class TrainerConfig:
     progress: bool = True
     sample_every: int = 0
     sample_hooks: list[str] = field(default_factory=list)
+    # extra losses on the model's x0 estimate: {registered name: its keyword parameters}
+    loss_hooks: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         positive = ("max_steps", "batch_size", "grad_accum", "log_every")
@@ -111,6 +113,25 @@ class TrainerConfig:
                 f"trainer.batch_size {self.batch_size} is not divisible by trainer.grad_accum "
                 f"{self.grad_accum}; pick values where it is"
             )
+
+
+@dataclass
+class LossContext:
+    """What a loss hook gets for one micro-batch (this rank's share).
+
+    x0 [B, ...] the clean data; pred_x0 [B, ...] the model's estimate of it (with gradient);
+    t [B]; mask (1 = real) or None; batch the collated batch as the dataset gave it.
+    """
+
+    x0: Tensor
+    pred_x0: Tensor
+    t: Tensor
+    mask: Tensor | None
+    batch: Any
+
+
+# A loss hook returns a per-sample loss [B] that is added to the diffusion loss.
+LossHook = Callable[[LossContext], Tensor]
 
 
 @dataclass
@@ -257,6 +278,7 @@ class Trainer:
         self._logged_loss_sum = 0.0  # logged window means x steps, since the last save
         self._logged_steps = 0
         self.sample_hooks: list[tuple[SampleHook, int]] = []
+        self.loss_hooks: list[LossHook] = []
         self.logger: MetricsLogger | None = None
         self.last_checkpoint: Path | None = None
 
@@ -272,6 +294,12 @@ class Trainer:
                 "a sample hook needs a period: set trainer.sample_every > 0 or pass every="
             )
         self.sample_hooks.append((hook, every))
+
+    def add_loss_hook(self, hook: LossHook) -> None:
+        """Add `hook(LossContext) -> Tensor[B]` to every micro-batch's per-sample loss."""
+        if not callable(hook):
+            raise ValueError(f"a loss hook must be callable; got {type(hook).__name__}")  # noqa: TRY004
+        self.loss_hooks.append(hook)
 
     def fit(self, *, resume: bool = False, until_step: int | None = None) -> TrainResult:
         """Train until trainer.max_steps (or `until_step`, for tests and staged runs).
@@ -369,6 +397,8 @@ class Trainer:
         if drop is not None:
             cond["cond_drop"] = drop
         out = self.diffusion.training_losses(self.model, x0, t=t, noise=noise, mask=mask, **cond)
+        if self.loss_hooks:
+            out = dataclasses.replace(out, loss=out.loss + self._hook_losses(x0, out, mask, raw_batch))
         if self._loss_aware:
             self._feed_timestep_sampler(t, out)
         if not self._loss_aware:  # uniform t: every importance weight is 1
@@ -376,6 +406,25 @@ class Trainer:
         # importance weights of a loss-aware timestep sampler (improved DDPM eq. 17):
         # E_{t~p}[L_t / (T p(t))] = mean_t L_t
         return (out.loss * weights.to(out.loss.dtype)).mean()
+
+    def _hook_losses(self, x0: Tensor, out: Any, mask: Tensor | None, batch: Any) -> Tensor:
+        pred_x0 = getattr(out, "pred_x0", None)
+        if pred_x0 is None:
+            raise ValueError(
+                "loss hooks need the diffusion's training_losses to return pred_x0 "
+                "(vhdiff.diffusion.GaussianDiffusion does); remove trainer.loss_hooks"
+            )
+        ctx = LossContext(x0=x0, pred_x0=pred_x0, t=out.t, mask=mask, batch=batch)
+        total = torch.zeros_like(out.loss)
+        for hook in self.loss_hooks:
+            extra = hook(ctx)
+            if extra.shape != out.loss.shape:
+                raise ValueError(
+                    f"loss hook {hook!r} returned shape {tuple(extra.shape)}; it must return a "
+                    f"per-sample loss of shape {tuple(out.loss.shape)}"
+                )
+            total = total + extra.to(out.loss.dtype)
+        return total
 
     def _feed_timestep_sampler(self, t: Tensor, out: Any) -> None:
         """Give a loss-aware timestep sampler every rank's (t, loss), so all ranks stay in step."""
