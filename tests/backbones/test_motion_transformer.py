@@ -104,3 +104,15 @@ def test_bad_config_messages() -> None:
         _model(num_heads=3)
     with pytest.raises(ValueError, match="positional_encoding must be"):
         _model(positional_encoding="rope")
+
+
+def test_a_sample_without_real_frames_keeps_the_batch_finite() -> None:
+    model = _model().train()
+    mask = torch.ones(2, 6, dtype=torch.bool)
+    mask[1] = False
+    out = model(torch.randn(2, 6, 5), torch.tensor([3, 4]), mask=mask, text_emb=torch.randn(2, 8))
+    assert torch.isfinite(out).all() and (out[1] == 0).all()
+    out.square().sum().backward()
+    grads = {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
+    bad = [n for n, g in grads.items() if not torch.isfinite(g).all()]
+    assert not bad, f"non-finite gradients: {bad}"

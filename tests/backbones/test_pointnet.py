@@ -88,3 +88,18 @@ def test_bad_input_messages(kwargs, pattern) -> None:
 def test_not_a_tensor_is_a_type_error() -> None:
     with pytest.raises(TypeError, match="x_t must be a torch.Tensor"):
         _model()([[0.0, 0.0, 0.0]], torch.tensor([1]))
+
+
+def test_a_sample_without_real_points_keeps_the_batch_finite() -> None:
+    """An all-padding sample must not poison the batch (max-pool over nothing = -inf)."""
+    model = _model().train()
+    x, t = torch.randn(2, 12, 3), torch.tensor([3, 4])
+    mask = torch.ones(2, 12, dtype=torch.bool)
+    mask[1] = False
+    out = model(x, t, mask=mask)
+    assert torch.isfinite(out).all() and (out[1] == 0).all()
+    torch.testing.assert_close(out[0], model(x[:1], t[:1])[0])
+    out.square().sum().backward()
+    grads = {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
+    bad = [n for n, g in grads.items() if not torch.isfinite(g).all()]
+    assert not bad, f"non-finite gradients: {bad}"

@@ -131,6 +131,8 @@ class PointNetDenoiser(PretrainedMixin, nn.Module):
             check_text_emb(owner, text_emb, b, self.cond_dim)
         drop = None if cond_drop is None else check_cond_drop(owner, cond_drop, b)
         real = None if mask is None else check_sequence_mask(owner, mask, b, n, "points")
+        if real is not None:
+            real = real.to(x.device)
 
         ctx = self.time_embed(t.to(x.device))  # [B, context_dim]
         if self.cond_embed is not None:
@@ -139,8 +141,13 @@ class PointNetDenoiser(PretrainedMixin, nn.Module):
         for layer in self.encoder:
             h = F.leaky_relu(layer(h, ctx), 0.2)
         # PointNet global feature: a symmetric max over the (real) points, [B, 1, C].
-        pooled = h if real is None else h.masked_fill(~real[..., None], float("-inf"))
-        g = pooled.amax(dim=1, keepdim=True)
+        if real is None:
+            g = h.amax(dim=1, keepdim=True)
+        else:
+            g = h.masked_fill(~real[..., None], float("-inf")).amax(dim=1, keepdim=True)
+            # A sample with no real point would pool -inf (and NaN gradients for the whole
+            # batch); its global feature is 0 instead (its outputs are all masked to 0).
+            g = g.masked_fill(~real.any(dim=1)[:, None, None], 0.0)
         h = torch.cat([h, g.expand_as(h)], dim=-1)
         for layer in self.decoder:
             h = F.leaky_relu(layer(h, ctx), 0.2)
