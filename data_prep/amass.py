@@ -33,13 +33,13 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from vhdiff.atomic_io import write_text_atomic
 from vhdiff.body.skeleton import SMPL_NEUTRAL_REST_JOINTS, mirror_axis_angle
 from vhdiff.body.smpl_motion import SMPLMotion
 from vhdiff.motion import np_rotations as nr
@@ -281,7 +281,7 @@ class AmassConversionReport:
 
 
 def _write_splits(out: Path, ids: list[str], splits_dir: Path | None, seed: int) -> dict[str, int]:
-    from vhdiff.data_prep.synthetic_motion import SPLIT_FRACTIONS, write_text_atomic
+    from vhdiff.data_prep.synthetic_motion import SPLIT_FRACTIONS
 
     chosen: dict[str, list[str]] = {}
     present = set(ids)
@@ -368,10 +368,10 @@ def convert_amass(
         raise ValueError(f"nothing converted from {str(amass_root)!r}: {first}")
     if texts is not None:
         texts = Path(texts)
-        (out / "texts").mkdir(parents=True, exist_ok=True)
         for clip_id in report.written:
             if (texts / f"{clip_id}.txt").is_file():
-                shutil.copyfile(texts / f"{clip_id}.txt", out / "texts" / f"{clip_id}.txt")
+                caption = (texts / f"{clip_id}.txt").read_text(encoding="utf-8")
+                write_text_atomic(out / "texts" / f"{clip_id}.txt", caption)
     report.splits = _write_splits(out, report.written, Path(splits) if splits else None, seed)
     compute_feature_stats(out, fps=fps).save(out / "feature_stats.npz")
     return report

@@ -29,7 +29,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -39,26 +38,13 @@ from vhdiff.data_prep.motion_vocab.actions import FAMILIES
 from vhdiff.data_prep.motion_vocab.captions import HELD_OUT_TEMPLATES, clip_captions
 from vhdiff.data_prep.motion_vocab.clips import make_motion, sample_clip
 
+from vhdiff.atomic_io import write_text_atomic
 from vhdiff.motion.representation import FeatureStats, to_features
 
 __all__ = ["SyntheticSetReport", "add_arguments", "run", "write_synthetic_set"]
 
 SPLIT_FRACTIONS = {"train": 0.8, "val": 0.1, "test": 0.1}
 CAPTIONS_PER_CLIP = 3
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
 
 
 def _splits(count: int, rng: np.random.Generator) -> list[str]:

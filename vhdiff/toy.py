@@ -15,6 +15,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.data import Dataset
 
+from vhdiff.atomic_io import atomic_path
 from vhdiff.backbones.embeddings import sinusoidal_embedding
 from vhdiff.backbones.pretrained import PretrainedMixin, register_config
 
@@ -104,7 +105,8 @@ class ToyMLP(PretrainedMixin, nn.Module):
 def scatter_hook(*, num_samples: int = 512, steps: int = 50, sampler: str = "ddim"):
     """A trainer sample hook: sample `num_samples` points and save a scatter PNG + .pt tensor.
 
-    Files: <out_dir>/samples/step_XXXXXXXX.png and .pt. matplotlib is imported lazily.
+    Files (each written atomically): <out_dir>/samples/step_XXXXXXXX.png and .pt.
+    matplotlib is imported lazily.
     """
 
     def hook(ctx) -> None:
@@ -118,8 +120,10 @@ def scatter_hook(*, num_samples: int = 512, steps: int = 50, sampler: str = "ddi
         folder = Path(ctx.out_dir)
         folder.mkdir(parents=True, exist_ok=True)
         stem = folder / f"step_{ctx.step:08d}"
-        torch.save(pts, stem.with_suffix(".pt"))
-        _save_scatter(pts, stem.with_suffix(".png"), title=f"step {ctx.step}")
+        with atomic_path(stem.with_suffix(".pt")) as temp:
+            torch.save(pts, temp)
+        with atomic_path(stem.with_suffix(".png")) as temp:
+            _save_scatter(pts, temp, title=f"step {ctx.step}")
 
     return hook
 
@@ -136,4 +140,4 @@ def _save_scatter(points: Tensor, path: Path, *, title: str) -> None:
     ax.set_ylim(-3.5, 3.5)
     ax.set_aspect("equal")
     ax.set_title(title)
-    fig.savefig(path)
+    fig.savefig(path, format="png")

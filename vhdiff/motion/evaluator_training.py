@@ -206,8 +206,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vhdiff.atomic_io import write_text_atomic
     from vhdiff.motion.dataset import MotionTextDataset
-    from vhdiff.training.checkpoint import atomic_write_text
 
     data = Path(args.data)
     if not data.is_dir():
@@ -250,7 +250,7 @@ def run(args: argparse.Namespace) -> int:
         "ground_truth": scores,
         "model": dict(evaluator.config),
     }
-    atomic_write_text(out / "training.json", json.dumps(record, indent=2) + "\n")
+    write_text_atomic(out / "training.json", json.dumps(record, indent=2) + "\n")
     print(f"saved the evaluator to {out} ({result.seconds:.0f} s of training)")
     for split, score in scores.items():
         rp = score.get("r_precision")

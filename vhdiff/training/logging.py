@@ -8,6 +8,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from vhdiff.training.checkpoint import atomic_write_text
+
 
 class MetricsLogger:
     """Appends `{"step": s, **metrics}` lines to `path` and mirrors scalars to TensorBoard.
@@ -37,7 +39,10 @@ class MetricsLogger:
                 self._tb = SummaryWriter(log_dir=str(tensorboard_dir))
 
     def truncate_after(self, step: int) -> None:
-        """Drop log lines with step > `step` (left behind by a run that died after a save)."""
+        """Drop log lines with step > `step` (left behind by a run that died after a save).
+
+        The log is rewritten atomically: a run killed here keeps the old log whole.
+        """
         if not self.path.is_file():
             return
         kept = []
@@ -48,7 +53,7 @@ class MetricsLogger:
             except (ValueError, AttributeError):
                 continue  # a half-written last line of a killed run
             kept.append(line)
-        self.path.write_text("".join(k + "\n" for k in kept))
+        atomic_write_text(self.path, "".join(k + "\n" for k in kept))
 
     def log(self, step: int, metrics: dict[str, Any]) -> None:
         if self._file is None:

@@ -72,11 +72,11 @@ class MotionEvalReport:
 
     def save(self, path: str | os.PathLike) -> Path:
         """Write the report as JSON atomically."""
-        from vhdiff.training.checkpoint import atomic_write_text
+        from vhdiff.atomic_io import write_text_atomic
 
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(path, json.dumps(self.as_dict(), indent=2) + "\n")
+        write_text_atomic(path, json.dumps(self.as_dict(), indent=2) + "\n")
         return path
 
 
