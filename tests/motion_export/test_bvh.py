@@ -142,7 +142,7 @@ def test_failed_write_keeps_the_old_file_and_no_temp(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr("vhdiff.body.bvh.os.replace", broken)
+    monkeypatch.setattr("vhdiff.atomic_io.os.replace", broken)
     with pytest.raises(OSError, match="disk full"):
         write_bvh(path, random_motion(frames=3, seed=1))
     assert path.read_text() == before

@@ -32,7 +32,6 @@ whose :meth:`BVHMotion.joint_positions` runs forward kinematics.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +40,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from vhdiff.atomic_io import write_text_atomic
 from vhdiff.body.rotations import axis_angle_to_matrix
 from vhdiff.body.skeleton import (
     BODY_JOINT_NAMES,
@@ -229,18 +229,6 @@ def _hierarchy(
     return lines, file_order
 
 
-def _write_text_atomic(path: Path, text: str) -> None:
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
-    try:
-        with os.fdopen(handle, "w", encoding="ascii", newline="\n") as stream:
-            stream.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
-
-
 def write_bvh(
     path: str | os.PathLike,
     motion: SMPLMotion,
@@ -293,8 +281,7 @@ def write_bvh(
 
     lines += ["MOTION", f"Frames: {motion.num_frames}", f"Frame Time: {1.0 / motion.fps:.8f}"]
     lines += [" ".join(format(v, fmt) for v in row) for row in values.tolist()]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _write_text_atomic(path, "\n".join(lines) + "\n")
+    write_text_atomic(path, "\n".join(lines) + "\n")
     return path
 
 
