@@ -248,3 +248,39 @@ def test_from_pretrained_refuses_weights_of_another_size(tmp_path) -> None:
     (path / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(ValueError, match="do not fit the model built from"):
         PointNetDenoiser.from_pretrained(path)
+
+
+@pytest.mark.parametrize(
+    ("bad", "pattern"),
+    [
+        (
+            {"x_t": "long"},
+            r"x_t must be a floating-point tensor; got torch.int64\. .*x_t\.float\(\)",
+        ),
+        ({"cond_drop": torch.tensor([0.3, 0.0])}, r"cond_drop must be a bool tensor .*torch.rand"),
+        (
+            {"t": torch.tensor([True, False])},
+            r"integer timestep indices; got dtype torch.bool.*\.long\(\)",
+        ),
+    ],
+)
+def test_bad_dtypes_name_problem_and_fix(case, bad, pattern) -> None:
+    model = case.build().eval()
+    x = case.make_x(2)
+    args = {"x_t": x, "t": timesteps(2), **bad}
+    if bad.get("x_t") == "long":
+        args["x_t"] = x.round().long()
+    with pytest.raises(ValueError, match=pattern):
+        model(**args)
+
+
+def test_integer_cond_drop_flags_equal_bool(case) -> None:
+    model = case.build().eval()
+    _perturb(model)
+    x, t, emb = case.make_x(2), timesteps(2), torch.randn(2, COND_DIM)
+    extra = case.extra(2)
+    flags = torch.tensor([1, 0])
+    torch.testing.assert_close(
+        model(x, t, text_emb=emb, cond_drop=flags, **extra),
+        model(x, t, text_emb=emb, cond_drop=flags.bool(), **extra),
+    )

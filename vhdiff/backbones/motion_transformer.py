@@ -12,6 +12,7 @@ from .embeddings import ConditionEmbedding, TimestepEmbedding
 from .pretrained import PretrainedMixin, register_config
 from .validation import (
     check_cond_drop,
+    check_floating,
     check_sequence_mask,
     check_tensor,
     check_text_emb,
@@ -85,7 +86,7 @@ class MotionTransformer(PretrainedMixin, nn.Module):
         if latent_dim % num_heads:
             raise ValueError(
                 f"MotionTransformer: latent_dim={latent_dim} must be divisible by "
-                f"num_heads={num_heads}"
+                f"num_heads={num_heads}; change one of them (e.g. num_heads=4 or 8)"
             )
         if activation not in ("gelu", "relu"):
             raise ValueError(
@@ -153,6 +154,7 @@ class MotionTransformer(PretrainedMixin, nn.Module):
             f"The model was built with input_dim={self.input_dim}; pass motion features of "
             "that width or rebuild with input_dim set to yours.",
         )
+        check_floating(owner, "x_t", x)
         b, length = x.shape[:2]
         if length > self.max_len:
             raise ValueError(
@@ -160,7 +162,7 @@ class MotionTransformer(PretrainedMixin, nn.Module):
                 f"the sequence, or rebuild with max_len >= {length}"
             )
         if length < 1:
-            raise ValueError(f"{owner}: x_t has no frames (T = 0)")
+            raise ValueError(f"{owner}: x_t has no frames (T = 0); pass at least one frame")
         t = check_timesteps(owner, t, b)
         real = None if mask is None else check_sequence_mask(owner, mask, b, length, "frames")
         if text_emb is not None:

@@ -13,6 +13,7 @@ from .embeddings import ConditionEmbedding, TimestepEmbedding
 from .pretrained import PretrainedMixin, register_config
 from .validation import (
     check_cond_drop,
+    check_floating,
     check_sequence_mask,
     check_tensor,
     check_text_emb,
@@ -123,9 +124,10 @@ class PointNetDenoiser(PretrainedMixin, nn.Module):
             f"The model was built with point_dim={self.point_dim}; pass points with that many "
             "coordinates or rebuild with point_dim set to yours.",
         )
+        check_floating(owner, "x_t", x)
         b, n = x.shape[:2]
         if n < 1:
-            raise ValueError(f"{owner}: x_t has no points (N = 0)")
+            raise ValueError(f"{owner}: x_t has no points (N = 0); pass at least one point")
         t = check_timesteps(owner, t, b)
         if text_emb is not None:
             check_text_emb(owner, text_emb, b, self.cond_dim)

@@ -155,12 +155,15 @@ class PretrainedMixin:
         except RuntimeError as err:  # tensor shapes that disagree with config.json
             raise ValueError(
                 f"{cls.__name__}: weights in {weights} do not fit the model built from "
-                f"{folder / CONFIG_NAME}: {err}"
+                f"{folder / CONFIG_NAME}: {err}. Keep the config.json that was saved with these "
+                "weights (save_pretrained writes both)"
             ) from None
         if result.missing_keys or result.unexpected_keys:
             raise ValueError(
                 f"{cls.__name__}: weights in {weights} do not match its config: "
-                f"missing {result.missing_keys[:5]}, unexpected {result.unexpected_keys[:5]}"
+                f"missing {result.missing_keys[:5]}, unexpected {result.unexpected_keys[:5]}. "
+                "Keep the config.json that was saved with these weights (save_pretrained "
+                "writes both)"
             )
         if device is not None or dtype is not None:
             model.to(device=device, dtype=dtype)

@@ -19,6 +19,7 @@ from .embeddings import ConditionEmbedding, TimestepEmbedding
 from .pretrained import PretrainedMixin, register_config
 from .validation import (
     check_cond_drop,
+    check_floating,
     check_tensor,
     check_text_emb,
     check_text_tokens,
@@ -317,8 +318,7 @@ class UNet(PretrainedMixin, nn.Module):
             f"The UNet was built with in_channels={self.in_channels}; pass images with that "
             "many channels or rebuild with in_channels set to yours.",
         )
-        if not x.is_floating_point():
-            raise ValueError(f"UNet: x_t must be a floating-point tensor; got {x.dtype}")
+        check_floating("UNet", "x_t", x)
         factor = 2 ** (self.levels - 1)
         if x.shape[2] % factor or x.shape[3] % factor:
             raise ValueError(

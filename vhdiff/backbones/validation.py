@@ -14,6 +14,7 @@ from torch import Tensor
 
 __all__ = [
     "check_cond_drop",
+    "check_floating",
     "check_sequence_mask",
     "check_tensor",
     "check_text_emb",
@@ -54,6 +55,16 @@ def check_tensor(
     return value
 
 
+def check_floating(owner: str, name: str, x: Tensor) -> Tensor:
+    """Refuse integer / bool inputs (a Linear or conv would fail later with a dtype error)."""
+    if not x.is_floating_point():
+        raise ValueError(
+            f"{owner}: {name} must be a floating-point tensor; got {x.dtype}. "
+            f"Convert it first, e.g. {name}.float()"
+        )
+    return x
+
+
 def check_timesteps(owner: str, t: object, batch: int) -> Tensor:
     """t: LongTensor [B] (a 0-d tensor or a Python int is broadcast to [B]).
 
@@ -67,7 +78,10 @@ def check_timesteps(owner: str, t: object, batch: int) -> Tensor:
             f"got {type(t).__name__}"
         )
     if t.dtype == torch.bool or t.is_complex():
-        raise ValueError(f"{owner}: t must hold integer timestep indices; got dtype {t.dtype}")
+        raise ValueError(
+            f"{owner}: t must hold integer timestep indices; got dtype {t.dtype}. "
+            "Pass a LongTensor [B] of training-schedule indices, e.g. t.long()"
+        )
     if t.ndim == 0 or (t.ndim == 1 and t.shape[0] == 1 and batch != 1):
         return t.reshape(1).expand(batch)
     if t.ndim != 1 or t.shape[0] != batch:
@@ -126,15 +140,24 @@ def check_text_tokens(
 
 
 def check_cond_drop(owner: str, cond_drop: object, batch: int) -> Tensor:
-    """cond_drop: bool [B] (True = replace this sample's condition by the null condition)."""
-    check_tensor(
+    """cond_drop: bool [B] (True = replace this sample's condition by the null condition).
+
+    Integer 0/1 flags are accepted; floating point is refused, since a probability passed
+    by mistake would silently drop every sample with a non-zero value.
+    """
+    drop = check_tensor(
         owner,
         "cond_drop",
         cond_drop,
         (batch,),
         "cond_drop holds one flag per sample: True drops that sample's condition.",
     )
-    return cond_drop.bool()  # type: ignore[union-attr]
+    if drop.is_floating_point() or drop.is_complex():
+        raise ValueError(
+            f"{owner}: cond_drop must be a bool tensor [B] (True = drop the condition); got "
+            f"{drop.dtype}. To drop with probability p, pass torch.rand(B) < p"
+        )
+    return drop.bool()
 
 
 def check_sequence_mask(owner: str, mask: object, batch: int, length: int, what: str) -> Tensor:
