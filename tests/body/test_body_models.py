@@ -143,9 +143,12 @@ def test_mannequin_rest_joints_match_smpl_within_measured_tolerance(mannequin, s
     assert 0.0 < REST[[10, 11], 1].mean() - sole < 0.03  # the soles sit just below the foot joints
 
 
-def test_mannequin_follows_smpl_kinematics(mannequin):
+def test_mannequin_follows_smpl_kinematics(mannequin, monkeypatch):
+    from vhdiff.body import mannequin_body
+
+    monkeypatch.setattr(mannequin_body, "_CHUNK", 8)  # 20 frames: three chunks, the last short
     rest = mannequin(torch.zeros(1, 3), torch.zeros(1, 21, 3)).joints[0, :22]
-    go, bp = _pose(20)  # 20 frames: crosses the internal 16-frame chunk
+    go, bp = _pose(20)
     transl = torch.randn(20, 3, dtype=torch.float64)
     out = mannequin(go, bp, transl=transl)
     rotmats = axis_angle_to_matrix(torch.cat((go[:, None], bp), dim=1))
