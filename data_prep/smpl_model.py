@@ -41,15 +41,13 @@ from vhdiff.body.model_files import REQUIRED_KEYS
 __all__ = ["ConversionReport", "RefusedPickleError", "convert_smpl_model", "load_smpl_pickle"]
 
 
-
 class RefusedPickleError(pickle.UnpicklingError):
     """The pickle asked for a global that is not on the allow-list."""
 
 
-class _ChumpyStandIn:
-    """Takes the place of any chumpy class; keeps the pickled state."""
-
-    chumpy_class = "chumpy.ch.Ch"
+class _StandIn:
+    """Takes the place of an allowed foreign class: ignores its constructor arguments, keeps
+    the pickled state as a dict in `state`, and yields a numpy array from it (`value`)."""
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:  # pickle's NEWOBJ passes args
         return object.__new__(cls)
@@ -59,6 +57,15 @@ class _ChumpyStandIn:
 
     def __setstate__(self, state: Any) -> None:
         self.state = state if isinstance(state, dict) else {"state": state}
+
+    def value(self, key: str) -> np.ndarray:
+        raise NotImplementedError
+
+
+class _ChumpyStandIn(_StandIn):
+    """Takes the place of any chumpy class: the array stored in its state."""
+
+    chumpy_class = "chumpy.ch.Ch"
 
     def value(self, key: str) -> np.ndarray:
         state = getattr(self, "state", {})
@@ -71,22 +78,13 @@ class _ChumpyStandIn:
         )
 
 
-class _SparseStandIn:
+class _SparseStandIn(_StandIn):
     """Takes the place of scipy.sparse csc/csr/coo matrices; rebuilds the dense array."""
 
     sparse_format = "csc"
 
-    def __new__(cls, *args: Any, **kwargs: Any) -> Any:  # pickle's NEWOBJ passes args
-        return object.__new__(cls)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        pass
-
-    def __setstate__(self, state: Any) -> None:
-        self.state = state if isinstance(state, dict) else {}
-
     def value(self, key: str) -> np.ndarray:
-        state = self.state
+        state = getattr(self, "state", {})
         shape = state.get("_shape", state.get("shape"))
         if shape is None or "data" not in state:
             raise ValueError(f"key {key!r}: the sparse matrix has no shape or data in its state")
@@ -164,7 +162,7 @@ class _RestrictedUnpickler(pickle.Unpickler):
 
 
 def _to_plain(value: Any, key: str) -> Any:
-    if isinstance(value, (_ChumpyStandIn, _SparseStandIn)):
+    if isinstance(value, _StandIn):
         return value.value(key)
     return value
 
