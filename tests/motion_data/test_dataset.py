@@ -147,7 +147,7 @@ def test_humanml3d_caption_segments_become_items(dataset_root):
 
 
 def test_missing_pieces_raise_with_a_fix(tmp_path):
-    with pytest.raises(FileNotFoundError, match="dataset folder not found"):
+    with pytest.raises(FileNotFoundError, match=r"dataset folder .* is not a folder; make a dataset with `vhdiff prep synthetic-motion"):
         MotionTextDataset(tmp_path / "nope")
     with pytest.raises(FileNotFoundError, match="feature_stats.npz.*prep"):
         MotionTextDataset(tmp_path)

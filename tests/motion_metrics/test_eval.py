@@ -109,6 +109,13 @@ def test_eval_command_errors(toy_data, tmp_path, capsys):
     assert "vhdiff prep motion-evaluator" in capsys.readouterr().err
     assert main(["prep", "motion-evaluator", str(tmp_path / "nothing")]) == 2
     assert "vhdiff prep synthetic-motion" in capsys.readouterr().err
+    # MultiModality draws 10 pairs per caption: fewer repeats is refused before any work
+    assert main(["eval", "motion", "--data", str(toy_data), "--mm-repeats", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "--mm-repeats must be 0 (skip it) or >= 10" in err and err.strip().count("\n") == 0
+    with pytest.raises(SystemExit):  # argparse: auto, cpu or cuda only
+        main(["eval", "motion", "--data", str(toy_data), "--device", "tpu"])
+    assert "invalid choice: 'tpu'" in capsys.readouterr().err
 
 
 def test_checkpoint_without_pipeline_or_bad_generator_is_a_clear_error(

@@ -44,6 +44,7 @@ __all__ = [
     "load_motion_checked",
     "read_captions",
     "read_split",
+    "require_dataset_folder",
 ]
 
 SPLITS = ("train", "val", "test")
@@ -139,6 +140,18 @@ def load_motion_checked(path: str | os.PathLike, *, fps: float) -> SMPLMotion:
     return motion
 
 
+def require_dataset_folder(root: str | os.PathLike, *, what: str = "dataset folder") -> Path:
+    """`root` as a Path; FileNotFoundError with the command that makes one when it is no folder."""
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(
+            f"{what} {str(root)!r} is not a folder; make a dataset with "
+            "`vhdiff prep synthetic-motion DIR` (or convert one with `vhdiff prep amass` / "
+            "`vhdiff prep humanml3d`)"
+        )
+    return root
+
+
 def read_split(root: str | os.PathLike, split: str) -> list[str]:
     """IDs of one split (``ROOT/SPLIT.txt``, one per line, blanks ignored)."""
     if split not in SPLITS:
@@ -199,9 +212,7 @@ class MotionTextDataset(Dataset):
         cache: bool = True,
         generator: torch.Generator | None = None,
     ) -> None:
-        self.root = Path(root)
-        if not self.root.is_dir():
-            raise FileNotFoundError(f"dataset folder not found: {str(self.root)!r}")
+        self.root = require_dataset_folder(root)
         if not 1 <= min_frames <= max_frames:
             raise ValueError(
                 f"need 1 <= min_frames <= max_frames, got min_frames={min_frames}, "

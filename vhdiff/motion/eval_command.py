@@ -29,6 +29,7 @@ from typing import Any
 __all__ = ["PIPELINE_FACTORY", "add_arguments", "load_generator", "run"]
 
 PIPELINE_FACTORY = "vhdiff.motion.pipeline:load_generate_fn"
+DEVICE_CHOICES = ("auto", "cpu", "cuda")  # as vhdiff.training.distributed (not imported: torch)
 DATASET_FPS = 20.0  # the frame rate MotionTextDataset reads by default (HumanML3D's)
 
 
@@ -60,8 +61,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--mm-repeats", type=int, default=10, help="motions per MultiModality caption"
     )
     parser.add_argument("--batch-size", type=int, default=64, help="captions per generate_fn call")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--seed", type=int, default=0, help="caption draws and generation (default 0)")
+    parser.add_argument(
+        "--device", choices=DEVICE_CHOICES, default="auto", help="auto (CUDA if present), cpu, cuda"
+    )
     parser.add_argument("--out", default="metrics.json", help="JSON report (default metrics.json)")
 
 
@@ -110,34 +113,25 @@ def load_generator(
 
 
 def run(args: argparse.Namespace) -> int:
-    from vhdiff.motion.dataset import STATS_FILE
-    from vhdiff.motion.evaluator import TextMotionEvaluator
-    from vhdiff.motion.metrics.report import EVALUATOR_DIR, evaluate_motion
+    from vhdiff.motion.dataset import STATS_FILE, require_dataset_folder
+    from vhdiff.motion.evaluator import EVALUATOR_DIR, load_evaluator
+    from vhdiff.motion.metrics.report import check_multimodality_settings, evaluate_motion
     from vhdiff.motion.representation import FeatureStats
+    from vhdiff.training.distributed import resolve_device
 
-    data = Path(args.data)
-    if not data.is_dir():
-        raise FileNotFoundError(
-            f"--data {str(data)!r} is not a folder; make a dataset with "
-            "`vhdiff prep synthetic-motion DIR`"
-        )
+    data = require_dataset_folder(args.data, what="--data")
     for name in ("num_samples", "batch_size"):
         value = getattr(args, name)
         if value is not None and value < 1:
             raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
-    if args.mm_texts < 0 or args.mm_repeats < 0:
-        raise ValueError("--mm-texts and --mm-repeats must be >= 0 (0 skips MultiModality)")
+    check_multimodality_settings(args.mm_texts, args.mm_repeats)
+    device = str(resolve_device(args.device))
     folder = Path(args.evaluator) if args.evaluator else data / EVALUATOR_DIR
-    if not (folder / "config.json").is_file():
-        raise FileNotFoundError(
-            f"no trained evaluator in {str(folder)!r}; train one with "
-            f"`vhdiff prep motion-evaluator {data}`"
-        )
-    evaluator = TextMotionEvaluator.load(folder, device=args.device)
+    evaluator = load_evaluator(folder, device=device)
     stats = FeatureStats.load(data / STATS_FILE)
     generate_fn = load_generator(
         args.checkpoint, args.generator, data=data, stats=stats, fps=DATASET_FPS,
-        device=args.device, seed=args.seed,
+        device=device, seed=args.seed,
     )  # fmt: skip
     name = "generated"
     if args.checkpoint or args.generator:
@@ -154,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         mm_repeats=args.mm_repeats,
         batch_size=args.batch_size,
         seed=args.seed,
-        device=args.device,
+        device=device,
     )
     report.settings["evaluator_dir"] = str(folder)
     report.settings["checkpoint"] = args.checkpoint

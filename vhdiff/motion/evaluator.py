@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -37,7 +38,9 @@ from torch import Tensor, nn
 from vhdiff.backbones.motion_transformer import sinusoidal_positions
 from vhdiff.backbones.pretrained import PretrainedMixin, register_config
 
-__all__ = ["TextMotionEvaluator", "contrastive_loss"]
+__all__ = ["EVALUATOR_DIR", "TextMotionEvaluator", "contrastive_loss", "load_evaluator"]
+
+EVALUATOR_DIR = "evaluator"  # DATA/evaluator: where `vhdiff prep motion-evaluator DATA` saves it
 
 
 def contrastive_loss(
@@ -259,3 +262,19 @@ class TextMotionEvaluator(PretrainedMixin, nn.Module):
     ) -> TextMotionEvaluator:
         """The evaluator saved by `save_pretrained(directory)`, in eval mode."""
         return cls.from_pretrained(directory, device=device)
+
+
+def load_evaluator(
+    folder: Any, *, device: str | torch.device | None = None
+) -> TextMotionEvaluator:
+    """The evaluator saved in `folder` (eval mode); FileNotFoundError naming the command
+    that trains one when the folder holds none."""
+    folder = Path(folder)
+    if not (folder / "config.json").is_file():
+        data = folder.parent if folder.name == EVALUATOR_DIR else Path("DATA")
+        raise FileNotFoundError(
+            f"no trained evaluator in {str(folder)!r}; train one with "
+            f"`vhdiff prep motion-evaluator {data}` (it saves DATA/{EVALUATOR_DIR}), or pass "
+            "the folder of another one with --evaluator"
+        )
+    return TextMotionEvaluator.load(folder, device=device)

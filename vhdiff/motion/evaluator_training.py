@@ -24,11 +24,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from .evaluator import TextMotionEvaluator, contrastive_loss
+from vhdiff.training.distributed import DEVICE_CHOICES
+from vhdiff.training.lr_schedule import WarmupSchedule
+
+from .evaluator import EVALUATOR_DIR, TextMotionEvaluator, contrastive_loss
 
 __all__ = ["EvaluatorTrainingResult", "add_arguments", "run", "train_evaluator"]
 
-EVALUATOR_DIR = "evaluator"
 DEFAULT_STEPS = 2000
 
 
@@ -48,13 +50,6 @@ class EvaluatorTrainingResult:
         return float(np.mean(self.losses[-50:]))
 
 
-def _lr_factor(step: int, steps: int, warmup: int) -> float:
-    if step < warmup:
-        return (step + 1) / warmup
-    progress = (step - warmup) / max(1, steps - warmup)
-    return 0.5 * (1.0 + math.cos(math.pi * progress))
-
-
 def train_evaluator(
     dataset: Any,
     *,
@@ -68,8 +63,12 @@ def train_evaluator(
     text_encoder: Any = None,
     log: Callable[[str], None] | None = None,
     log_every: int = 100,
+    device: str | torch.device = "cpu",
 ) -> EvaluatorTrainingResult:
     """Train a TextMotionEvaluator on a `MotionTextDataset` (the train split).
+
+    The learning rate warms up linearly over `warmup_steps`, then follows a half cosine to 0
+    (`vhdiff.training.WarmupSchedule`). The model is trained and returned on `device`.
 
     text_encoder: a `vhdiff.text.TextEncoder` (default: the evaluator's, MiniLM).
     log: called with a progress line every `log_every` steps (None = silent).
@@ -85,7 +84,7 @@ def train_evaluator(
         return _train(
             dataset, steps=steps, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
             warmup_steps=warmup_steps, seed=seed, model_kwargs=model_kwargs,
-            text_encoder=text_encoder, log=log, log_every=log_every,
+            text_encoder=text_encoder, log=log, log_every=log_every, device=torch.device(device),
         )  # fmt: skip
 
 
@@ -102,12 +101,14 @@ def _train(
     text_encoder: Any,
     log: Callable[[str], None] | None,
     log_every: int,
+    device: torch.device,
 ) -> EvaluatorTrainingResult:
     from vhdiff.motion.dataset import collate_motion
 
     generator = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
     model = TextMotionEvaluator(**{"feature_dim": dataset.feature_dim, **(model_kwargs or {})})
+    model.to(device)
     if text_encoder is not None:
         model.set_text_encoder(text_encoder)
 
@@ -128,17 +129,20 @@ def _train(
         ],
         lr=lr,
     )
+    schedule = WarmupSchedule(schedule="cosine", warmup_steps=warmup_steps, max_steps=steps)
     batch_size = min(batch_size, len(dataset))
     losses: list[float] = []
     model.train()
     for step in range(steps):
         for group in optimizer.param_groups:
-            group["lr"] = lr * _lr_factor(step, steps, warmup_steps)
+            group["lr"] = lr * schedule(step)
         index = torch.randperm(len(dataset), generator=generator)[:batch_size]
         batch = collate_motion([dataset[int(i)] for i in index], rng=rng)
-        sentences = sentence_table[torch.tensor([lookup[c] for c in batch["captions"]])]
+        sentences = sentence_table[
+            torch.tensor([lookup[c] for c in batch["captions"]], device=sentence_table.device)
+        ]
         loss = contrastive_loss(
-            model.encode_motion(batch["x"], batch["mask"]),
+            model.encode_motion(batch["x"].to(device), batch["mask"].to(device)),
             model.encode_text_features(sentences),
             model.logit_scale,
             batch["captions"],
@@ -197,7 +201,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--batch-size", type=int, default=64, help="clips per step (default 64)")
     parser.add_argument("--lr", type=float, default=3e-4, help="peak learning rate (default 3e-4)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0, help="initial weights, batches (default 0)")
+    parser.add_argument(
+        "--device", choices=DEVICE_CHOICES, default="auto",
+        help="auto (CUDA if present), cpu, cuda",
+    )  # fmt: skip
     parser.add_argument("--out", default=None, help=f"output folder (default DATA/{EVALUATOR_DIR})")
     parser.add_argument(
         "--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)"
@@ -207,14 +215,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from vhdiff.atomic_io import write_text_atomic
-    from vhdiff.motion.dataset import MotionTextDataset
+    from vhdiff.motion.dataset import MotionTextDataset, require_dataset_folder
+    from vhdiff.training.distributed import resolve_device
 
-    data = Path(args.data)
-    if not data.is_dir():
-        raise FileNotFoundError(
-            f"dataset folder not found: {str(data)!r}; make one with "
-            "`vhdiff prep synthetic-motion DATA`"
-        )
+    data = require_dataset_folder(args.data)
+    device = resolve_device(args.device)
     out = Path(args.out) if args.out else data / EVALUATOR_DIR
     if args.threads is not None:
         if args.threads < 1:
@@ -225,8 +230,9 @@ def run(args: argparse.Namespace) -> int:
     if log:
         log(f"training the evaluator on {len(train)} clips of {data}/train.txt")
     result = train_evaluator(
-        train, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed, log=log
-    )
+        train, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed, log=log,
+        device=device,
+    )  # fmt: skip
     evaluator = result.evaluator
     scores = {}
     for split in ("val", "test"):
@@ -244,6 +250,7 @@ def run(args: argparse.Namespace) -> int:
         "batch_size": args.batch_size,
         "lr": args.lr,
         "seed": args.seed,
+        "device": str(device),
         "seconds": round(result.seconds, 2),
         "text_encoding_seconds": round(result.text_seconds, 2),
         "final_loss": result.final_loss,

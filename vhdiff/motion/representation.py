@@ -340,7 +340,8 @@ class FeatureStats:
         """Write ``mean``, ``std``, ``min_std`` to an .npz atomically."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_npz_atomic(path, dict(mean=self.mean, std=self.std, min_std=np.float64(self.min_std)))
+        arrays = {"mean": self.mean, "std": self.std, "min_std": np.float64(self.min_std)}
+        write_npz_atomic(path, arrays)
         return path
 
     @classmethod

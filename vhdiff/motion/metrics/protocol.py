@@ -40,6 +40,7 @@ from .physical import physical_metrics
 from .retrieval import mm_dist, r_precision
 
 __all__ = [
+    "MM_PAIRS",
     "GenerateFn",
     "MotionEvalRow",
     "MotionSet",
@@ -50,6 +51,7 @@ __all__ = [
 ]
 
 GenerateFn = Callable[[list[str], list[int]], Tensor]
+MM_PAIRS = 10  # MultiModality's pairs per caption (T2M's mm_num_times)
 
 
 @dataclass
@@ -205,7 +207,7 @@ def score_motion_set(
         mm_dist=mm_dist(text_emb, motion_emb),
         diversity=diversity(motion_emb, times=times, seed=seed),
         diversity_times=times,
-        multimodality=None if mm_emb is None else multimodality(mm_emb, seed=seed),
+        multimodality=None if mm_emb is None else multimodality(mm_emb, times=MM_PAIRS, seed=seed),
         skating_ratio=physical.skating_ratio,
         penetration=physical.penetration,
         jitter=physical.jitter,

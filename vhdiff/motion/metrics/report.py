@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from .protocol import (
+    MM_PAIRS,
     GenerateFn,
     MotionEvalRow,
     generate_motion_set,
@@ -36,9 +37,7 @@ from .protocol import (
     score_motion_set,
 )
 
-__all__ = ["MotionEvalReport", "evaluate_motion", "format_table"]
-
-EVALUATOR_DIR = "evaluator"
+__all__ = ["MotionEvalReport", "check_multimodality_settings", "evaluate_motion", "format_table"]
 
 
 @dataclass
@@ -118,6 +117,16 @@ def format_table(rows: list[MotionEvalRow], notes: list[str] = ()) -> str:
     return "\n".join(lines)
 
 
+def check_multimodality_settings(mm_texts: int, mm_repeats: int) -> None:
+    """ValueError unless mm_texts >= 0 and mm_repeats is 0 (skip) or >= MM_PAIRS."""
+    if mm_texts < 0 or mm_repeats < 0 or 0 < mm_repeats < MM_PAIRS:
+        raise ValueError(
+            f"mm_repeats={mm_repeats}, mm_texts={mm_texts}: MultiModality draws {MM_PAIRS} pairs "
+            f"among each caption's motions, so --mm-repeats must be 0 (skip it) or >= {MM_PAIRS}, "
+            "and --mm-texts >= 0"
+        )
+
+
 def evaluate_motion(
     data: str | os.PathLike,
     *,
@@ -141,24 +150,15 @@ def evaluate_motion(
     mm_texts / mm_repeats: MultiModality draws `mm_repeats` motions for each of `mm_texts`
     captions (capped at the number of clips); 0 skips it.
     """
-    from vhdiff.motion.dataset import MotionTextDataset
-    from vhdiff.motion.evaluator import TextMotionEvaluator
+    from vhdiff.motion.dataset import MotionTextDataset, require_dataset_folder
+    from vhdiff.motion.evaluator import EVALUATOR_DIR, load_evaluator
 
-    data = Path(data)
-    if not data.is_dir():
-        raise FileNotFoundError(
-            f"dataset folder not found: {str(data)!r}; make one with `vhdiff prep synthetic-motion DATA`"
-        )
+    data = require_dataset_folder(data)
+    check_multimodality_settings(mm_texts, mm_repeats)
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
     if evaluator is None:
-        folder = data / EVALUATOR_DIR
-        if not (folder / "config.json").is_file():
-            raise FileNotFoundError(
-                f"no trained evaluator in {str(folder)!r}; train one with "
-                f"`vhdiff prep motion-evaluator {data}` (or pass the folder with --evaluator)"
-            )
-        evaluator = TextMotionEvaluator.load(folder, device=device)
+        evaluator = load_evaluator(data / EVALUATOR_DIR, device=device)
     test = MotionTextDataset(data, split)
     if evaluator.feature_dim != test.feature_dim:
         raise ValueError(
