@@ -89,9 +89,13 @@ def test_null_prompt_is_zero(encoder):
 
 def test_long_prompt_truncated_at_77_tokens_with_warning(encoder):
     long_prompt = " ".join(["walk"] * 120)
-    with pytest.warns(UserWarning, match="truncated"):
+    with pytest.warns(UserWarning, match="truncated") as record:
         tokens, mask = encoder.encode_tokens([long_prompt, "run"])
     assert tokens.shape[1] == 77 and mask[0].all() and mask[1].sum() == 3
+    assert record[0].filename == __file__  # the warning points at the caller of encode_tokens
+    with pytest.warns(UserWarning, match="truncated") as record:
+        encoder.encode([" ".join(["run"] * 100)])
+    assert record[0].filename == __file__  # ... and of encode
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         encoder.encode(["a short prompt"])

@@ -72,9 +72,13 @@ def test_caches_and_null_prompt(tmp_path):
 
 def test_truncation_warns(encoder):
     short = MiniLMTextEncoder(max_length=8)
-    with pytest.warns(UserWarning, match="exceed 8 tokens"):
+    with pytest.warns(UserWarning, match="exceed 8 tokens") as record:
         tokens, mask = short.encode_tokens(["a person walks forward then turns left and sits"])
     assert tokens.shape[1] == 8 and mask.all()
+    assert record[0].filename == __file__  # the warning points at the caller
+    with pytest.warns(UserWarning, match="exceed 8 tokens") as record:
+        short.encode(["a person runs in a circle and then jumps up high"])
+    assert record[0].filename == __file__
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         encoder.encode(["a short prompt"])
