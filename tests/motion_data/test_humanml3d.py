@@ -73,6 +73,10 @@ def test_a_left_turn_has_negative_humanml3d_yaw_velocity():
 def test_recover_checks_its_input():
     with pytest.raises(ValueError, match=r"\[T, 263\].*Mean.npy"):
         recover_from_ric(np.zeros((5, 140)))
+    with pytest.raises(ValueError, match=r"HumanML3D vectors have no frames"):
+        recover_from_ric(np.zeros((0, 263)))
+    with pytest.raises(ValueError, match=r"HumanML3D vectors contain NaN"):
+        recover_from_ric(np.full((3, 263), np.inf))
 
 
 def _folder(root, joints, heading):

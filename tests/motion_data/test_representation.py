@@ -138,6 +138,8 @@ def test_from_features_checks_shapes():
         from_features(np.zeros((10, 263)))
     with pytest.raises(ValueError, match="NaN"):
         from_features(np.full((3, 140), np.nan))
+    with pytest.raises(ValueError, match=r"features have no frames"):
+        from_features(np.zeros((0, 136)))
 
 
 def test_feature_stats_floor_normalise_and_file(tmp_path):

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from vhdiff.motion import np_rotations as nr
+from vhdiff.motion.representation import as_frame_array
 
 __all__ = [
     "FOOT_CONTACT",
@@ -70,19 +71,10 @@ FOOT_CONTACT = slice(259, 263)
 
 
 def _as_vectors(data: Any) -> np.ndarray:
-    if hasattr(data, "detach"):  # a torch tensor
-        data = data.detach().cpu().numpy()
-    array = np.asarray(data, dtype=np.float64)
-    if array.ndim != 2 or array.shape[1] != HUMANML3D_DIM:
-        raise ValueError(
-            f"HumanML3D vectors must have shape [T, {HUMANML3D_DIM}], got {list(array.shape)}; "
-            "denormalise with Mean.npy / Std.npy first (x * std + mean)"
-        )
-    if array.shape[0] == 0:
-        raise ValueError("HumanML3D vectors have no frames (T = 0)")
-    if not np.isfinite(array).all():
-        raise ValueError("HumanML3D vectors contain NaN or infinite values")
-    return array
+    return as_frame_array(
+        data, (HUMANML3D_DIM,), name="HumanML3D vectors",
+        hint="denormalise with Mean.npy / Std.npy first (x * std + mean)",
+    )  # fmt: skip
 
 
 def recover_root(data: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -77,6 +77,7 @@ __all__ = [
     "ROOT_VELOCITY",
     "YAW_VELOCITY",
     "FeatureStats",
+    "as_frame_array",
     "feature_dim",
     "foot_contacts",
     "from_features",
@@ -194,20 +195,29 @@ def to_features(motion: SMPLMotion, *, contacts: bool = True) -> np.ndarray:
     return np.concatenate(parts, axis=1).astype(np.float32)
 
 
-def _check_features(features: Any) -> np.ndarray:
-    if hasattr(features, "detach"):  # a torch tensor
-        features = features.detach().cpu().numpy()
-    array = np.asarray(features, dtype=np.float64)
-    if array.ndim != 2 or array.shape[1] not in (FEATURE_DIM, FEATURE_DIM_NO_CONTACTS):
-        raise ValueError(
-            f"features must have shape [T, {FEATURE_DIM}] or [T, {FEATURE_DIM_NO_CONTACTS}], got "
-            f"{list(array.shape)}; denormalise model outputs with FeatureStats.denormalize first"
-        )
+def as_frame_array(data: Any, widths: tuple[int, ...], *, name: str, hint: str) -> np.ndarray:
+    """Per-frame vectors [T, D] (numpy or torch) as float64 numpy, D one of `widths`.
+
+    ValueError for another shape (with `hint`, the fix), no frames, or NaN / infinity.
+    """
+    if hasattr(data, "detach"):  # a torch tensor
+        data = data.detach().cpu().numpy()
+    array = np.asarray(data, dtype=np.float64)
+    if array.ndim != 2 or array.shape[1] not in widths:
+        shapes = " or ".join(f"[T, {w}]" for w in widths)
+        raise ValueError(f"{name} must have shape {shapes}, got {list(array.shape)}; {hint}")
     if array.shape[0] == 0:
-        raise ValueError("features have no frames (T = 0)")
+        raise ValueError(f"{name} have no frames (T = 0)")
     if not np.isfinite(array).all():
-        raise ValueError("features contain NaN or infinite values")
+        raise ValueError(f"{name} contain NaN or infinite values")
     return array
+
+
+def _check_features(features: Any) -> np.ndarray:
+    return as_frame_array(
+        features, (FEATURE_DIM, FEATURE_DIM_NO_CONTACTS), name="features",
+        hint="denormalise model outputs with FeatureStats.denormalize first",
+    )  # fmt: skip
 
 
 def _integrate_root(
