@@ -116,3 +116,86 @@ def test_a_sample_without_real_frames_keeps_the_batch_finite() -> None:
     grads = {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
     bad = [n for n, g in grads.items() if not torch.isfinite(g).all()]
     assert not bad, f"non-finite gradients: {bad}"
+
+
+def _token_inputs(b: int = 2):
+    x, t, emb = torch.randn(b, 7, 5), torch.tensor([10, 700][:b]), torch.randn(b, 8)
+    tokens = torch.randn(b, 4, 8)
+    text_mask = torch.tensor([[1, 1, 1, 0], [1, 1, 0, 0]][:b])
+    return x, t, emb, tokens, text_mask
+
+
+def test_text_tokens_condition_and_padding_tokens_are_ignored() -> None:
+    model = _model(token_conditioning=True)
+    x, t, emb, tokens, text_mask = _token_inputs()
+    out = model(x, t, text_emb=emb, text_tokens=tokens, text_mask=text_mask)
+    assert (out - model(x, t, text_emb=emb)).abs().max() > 1e-4, "tokens must matter"
+    garbage = tokens.clone()
+    garbage[0, 3] = 1e4
+    garbage[1, 2:] = -1e4
+    torch.testing.assert_close(
+        model(x, t, text_emb=emb, text_tokens=garbage, text_mask=text_mask), out
+    )
+    changed = tokens.clone()
+    changed[1, 0] += 1.0
+    diff = model(x, t, text_emb=emb, text_tokens=changed, text_mask=text_mask) - out
+    assert diff[1].abs().max() > 1e-4 and diff[0].abs().max() < 1e-5  # per sample
+
+
+def test_text_tokens_dropped_equal_unconditional() -> None:
+    model = _model(token_conditioning=True)
+    x, t, emb, tokens, text_mask = _token_inputs()
+    uncond = model(x, t)
+    both = model(
+        x,
+        t,
+        text_emb=emb,
+        text_tokens=tokens,
+        text_mask=text_mask,
+        cond_drop=torch.tensor([True, False]),
+    )
+    torch.testing.assert_close(both[0], uncond[0], rtol=1e-5, atol=1e-5)
+    alone = model(x[1:], t[1:], text_emb=emb[1:], text_tokens=tokens[1:], text_mask=text_mask[1:])
+    torch.testing.assert_close(both[1], alone[0], rtol=1e-5, atol=1e-5)
+
+
+def test_text_tokens_every_parameter_gets_a_gradient_and_round_trip(tmp_path) -> None:
+    model = _model(token_conditioning=True, learn_variance=True).train()
+    x, t, emb, tokens, text_mask = _token_inputs()
+    drop = torch.tensor([True, False])  # the null text token is used too
+    pred, v = model(x, t, text_emb=emb, text_tokens=tokens, text_mask=text_mask, cond_drop=drop)
+    (pred.square().mean() + v.square().mean()).backward()
+    missing = [n for n, p in model.named_parameters() if p.grad is None or p.grad.abs().sum() == 0]
+    assert not missing, missing
+    loaded = MotionTransformer.from_pretrained(model.save_pretrained(tmp_path / "m"))
+    assert loaded.config["token_conditioning"] is True
+    model.eval()
+    kw = {"text_emb": emb, "text_tokens": tokens, "text_mask": text_mask}
+    assert torch.equal(model(x, t, **kw)[0], loaded(x, t, **kw)[0])
+
+
+@pytest.mark.parametrize(
+    ("build", "kwargs", "pattern"),
+    [
+        ({}, {"text_tokens": torch.randn(2, 3, 8)}, "token_conditioning=False; rebuild"),
+        ({"token_conditioning": True}, {"text_mask": torch.ones(2, 3)}, "without text_tokens"),
+        (
+            {"token_conditioning": True},
+            {"text_tokens": torch.randn(2, 3, 6)},
+            r"text_tokens must have shape \[2, L, 8\]; got \[2, 3, 6\]",
+        ),
+        (
+            {"token_conditioning": True},
+            {"text_tokens": torch.randn(2, 3, 8), "text_mask": torch.ones(2, 4)},
+            r"text_mask must have shape \[2, 3\]; got \[2, 4\]",
+        ),
+    ],
+)
+def test_text_token_bad_input(build, kwargs, pattern) -> None:
+    with pytest.raises(ValueError, match=pattern):
+        _model(**build)(torch.randn(2, 9, 5), torch.tensor([1, 2]), **kwargs)
+
+
+def test_token_conditioning_needs_text_dim() -> None:
+    with pytest.raises(ValueError, match="token_conditioning=True needs text_dim"):
+        _model(text_dim=None, token_conditioning=True)

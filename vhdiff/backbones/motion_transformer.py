@@ -16,6 +16,7 @@ from .validation import (
     check_sequence_mask,
     check_tensor,
     check_text_emb,
+    check_text_tokens,
     check_timesteps,
 )
 
@@ -42,7 +43,10 @@ class MotionTransformer(PretrainedMixin, nn.Module):
     positional encodings; the timestep token is the MLP of t's sinusoids, the text token a
     projection of the pooled `text_emb` or, when absent / dropped, a learned null token. Padded
     frames are excluded as attention keys, so they never change the outputs at real frames;
-    their own outputs are set to 0.
+    their own outputs are set to 0. With `token_conditioning`, per-token text embeddings are
+    projected and appended after the frames (a learned type embedding, no positions: CLIP
+    tokens carry their own), as extra keys that the frames attend to; padded tokens and the
+    tokens of dropped samples are masked out, so a dropped sample equals the unconditional one.
 
     Args (keyword-only; they are the saved config):
         input_dim: features per frame (263 for HumanML3D vectors; SMPL-parameter
@@ -53,12 +57,17 @@ class MotionTransformer(PretrainedMixin, nn.Module):
             unconditional (the text token is always the null token).
         positional_encoding: "sinusoidal" (fixed) or "learned".
         norm_first: pre-LayerNorm layers (with a final LayerNorm) instead of post-norm.
+        token_conditioning: also accept `text_tokens` [B, L, text_dim] (+ `text_mask`), e.g.
+            `TextEncoder.encode_tokens` output; adds a Linear(text_dim, latent_dim) and a type
+            embedding (text_dim * latent_dim + 2 * latent_dim parameters). Needs text_dim.
         learn_variance: also return v (improved-DDPM "learned_range" interpolation weights).
 
     Call:
         x_t [B, T, input_dim], T <= max_len; t LongTensor [B] (training-schedule index,
         embedded as a number); optional mask [B, T] or [B, T, 1] (1 = real frame),
-        text_emb [B, text_dim], cond_drop bool [B] (True = null text for that sample).
+        text_emb [B, text_dim], cond_drop bool [B] (True = null text for that sample);
+        with token_conditioning also text_tokens [B, L, text_dim] and text_mask [B, L]
+        (1 = real token; absent = all real).
         Returns [B, T, input_dim], or the pair (prediction, v) with learn_variance.
 
     Defaults: 263 features, latent 512, 8 layers, 4 heads, ff 1024, GELU, dropout 0.1,
@@ -80,6 +89,7 @@ class MotionTransformer(PretrainedMixin, nn.Module):
         text_dim: int | None = 512,
         positional_encoding: Literal["sinusoidal", "learned"] = "sinusoidal",
         norm_first: bool = True,
+        token_conditioning: bool = False,
         learn_variance: bool = False,
     ) -> None:
         super().__init__()
@@ -96,6 +106,11 @@ class MotionTransformer(PretrainedMixin, nn.Module):
             raise ValueError(
                 "MotionTransformer: positional_encoding must be 'sinusoidal' or 'learned'; "
                 f"got {positional_encoding!r}"
+            )
+        if token_conditioning and text_dim is None:
+            raise ValueError(
+                "MotionTransformer: token_conditioning=True needs text_dim (the token width); "
+                "set text_dim or leave token_conditioning False"
             )
         if max_len < 1:
             raise ValueError(f"MotionTransformer: max_len must be >= 1; got {max_len}")
@@ -134,6 +149,11 @@ class MotionTransformer(PretrainedMixin, nn.Module):
             norm=nn.LayerNorm(latent_dim) if norm_first else None,
             enable_nested_tensor=False,
         )
+        self.token_proj: nn.Linear | None = None
+        self.token_type: nn.Parameter | None = None
+        if token_conditioning:
+            self.token_proj = nn.Linear(text_dim, latent_dim)  # type: ignore[arg-type]
+            self.token_type = nn.Parameter(torch.randn(latent_dim) * 0.02)
         self.output_proj = nn.Linear(latent_dim, input_dim * (2 if learn_variance else 1))
 
     def forward(
@@ -143,6 +163,8 @@ class MotionTransformer(PretrainedMixin, nn.Module):
         *,
         mask: Tensor | None = None,
         text_emb: Tensor | None = None,
+        text_tokens: Tensor | None = None,
+        text_mask: Tensor | None = None,
         cond_drop: Tensor | None = None,
     ) -> Tensor | tuple[Tensor, Tensor]:
         owner = "MotionTransformer"
@@ -168,6 +190,16 @@ class MotionTransformer(PretrainedMixin, nn.Module):
         if text_emb is not None:
             check_text_emb(owner, text_emb, b, self.text_dim)
         drop = None if cond_drop is None else check_cond_drop(owner, cond_drop, b)
+        if text_tokens is not None:
+            if self.token_proj is None:
+                raise ValueError(
+                    f"{owner}: got text_tokens but this model was built with "
+                    "token_conditioning=False; rebuild with token_conditioning=True or pass "
+                    "only the pooled text_emb"
+                )
+            check_text_tokens(owner, text_tokens, text_mask, b, self.text_dim)
+        elif text_mask is not None:
+            raise ValueError(f"{owner}: text_mask was given without text_tokens; give both")
 
         time_tok = self.time_embed(t.to(x.device))  # [B, latent]
         if self.text_embed is not None:
@@ -185,7 +217,9 @@ class MotionTransformer(PretrainedMixin, nn.Module):
             # key_padding_mask: True = ignore this key. The prefix tokens are always real.
             prefix = torch.zeros(b, _PREFIX, dtype=torch.bool, device=x.device)
             padding = torch.cat([prefix, ~real.to(x.device)], dim=1)
-        h = self.encoder(seq, src_key_padding_mask=padding)[:, _PREFIX:]
+        if text_tokens is not None:
+            seq, padding = self._append_tokens(seq, padding, text_tokens, text_mask, drop)
+        h = self.encoder(seq, src_key_padding_mask=padding)[:, _PREFIX : _PREFIX + length]
         out = self.output_proj(h)
         if real is not None:
             out = out.masked_fill(~real.to(out.device)[..., None], 0.0)
@@ -193,3 +227,28 @@ class MotionTransformer(PretrainedMixin, nn.Module):
             pred, v = out.chunk(2, dim=-1)
             return pred, v
         return out
+
+    def _append_tokens(
+        self,
+        seq: Tensor,
+        padding: Tensor | None,
+        text_tokens: Tensor,
+        text_mask: Tensor | None,
+        drop: Tensor | None,
+    ) -> tuple[Tensor, Tensor]:
+        """seq [B, S, latent] + projected tokens -> [B, S + L, latent], key padding [B, S + L].
+
+        A token is a key only when it is real (text_mask) and its sample is not dropped.
+        """
+        assert self.token_proj is not None and self.token_type is not None
+        b, device = seq.shape[0], seq.device
+        tokens = self.token_proj(text_tokens.to(device, self.token_proj.weight.dtype))
+        tokens = self.drop(tokens.to(seq.dtype) + self.token_type.to(seq.dtype))
+        keep = torch.ones(tokens.shape[:2], dtype=torch.bool, device=device)
+        if text_mask is not None:
+            keep = text_mask.to(device) != 0
+        if drop is not None:
+            keep = keep & ~drop.to(device)[:, None]
+        if padding is None:
+            padding = torch.zeros(b, seq.shape[1], dtype=torch.bool, device=device)
+        return torch.cat([seq, tokens], dim=1), torch.cat([padding, ~keep], dim=1)

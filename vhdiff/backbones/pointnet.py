@@ -60,7 +60,8 @@ class PointNetDenoiser(PretrainedMixin, nn.Module):
         decoder_dims: widths of the per-point layers after the global feature is joined.
         context_dim: width of the time/condition context.
         cond_dim: width of a pooled condition (`text_emb`, or any shape latent); None =
-            unconditional.
+            unconditional. (Per-token `text_tokens` are not taken: a shape-level condition
+            reaches every point through the context.)
         learn_variance: also return v (improved-DDPM "learned_range" interpolation weights).
 
     Call:
