@@ -132,3 +132,19 @@ def test_checkpoint_without_pipeline_or_bad_generator_is_a_clear_error(
     assert "MODULE:FUNCTION" in capsys.readouterr().err
     assert main([*base, "--generator", "tests.motion_metrics.toy_generators:absent"]) == 2
     assert "no function 'absent'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "options"),
+    [
+        (["eval", "--help"], ("--data", "--checkpoint", "--device", "--seed", "--mm-repeats")),
+        (["prep", "motion-evaluator", "--help"], ("--steps", "--device", "--seed", "--out")),
+        (["prep", "synthetic-motion", "--help"], ("--clips", "--seed", "--fps")),
+    ],
+)
+def test_commands_have_help(argv, options, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    assert all(option in out for option in options), out

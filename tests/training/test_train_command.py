@@ -118,3 +118,12 @@ def test_text_condition_encodes_the_batch_prompts():
 def test_config_imports_must_exist(tmp_path, capsys):
     assert _train(tmp_path, "imports=[vhdiff_no_such_module]") == 2
     assert "cannot import 'vhdiff_no_such_module'" in capsys.readouterr().err
+
+
+def test_help_lists_the_options(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--help"])
+    assert exit_.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--resume", "--device", "--seed", "--out", "key=value"):
+        assert option in out
