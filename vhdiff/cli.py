@@ -28,6 +28,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "prep": ("vhdiff.data_prep.commands", "build datasets and convert model files"),
     "render": ("vhdiff.viz.render_command", "render a motion .npz to MP4/GIF/PNGs"),
     "eval": ("vhdiff.motion.eval_command", "evaluate generated motion against a dataset"),
+    "motion": ("vhdiff.motion.motion_command", "text to SMPL motion: MP4, .npz, BVH, OBJ"),
+    "motion-export": ("vhdiff.motion.export_command", "a training run -> a text-to-motion model folder"),
 }
 
 USER_ERRORS: tuple[type[BaseException], ...] = (

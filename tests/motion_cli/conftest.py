@@ -1,0 +1,31 @@
+"""A tiny random text-to-motion pipeline folder (MiniLM text encoder, 1-layer transformer,
+100 diffusion steps, at most 2 s), saved once per test session."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="session")
+def tiny_pipeline_dir(tmp_path_factory):
+    import torch
+
+    from vhdiff.backbones import MotionTransformer
+    from vhdiff.motion.pipeline import MotionPipeline
+    from vhdiff.motion.representation import FEATURE_DIM, FeatureStats
+
+    torch.manual_seed(0)
+    model = MotionTransformer(
+        input_dim=FEATURE_DIM, latent_dim=32, num_layers=1, num_heads=2, ff_dim=64,
+        dropout=0.0, max_len=40, text_dim=384,
+    )  # fmt: skip
+    stats = FeatureStats(mean=np.zeros(FEATURE_DIM), std=np.full(FEATURE_DIM, 0.2))
+    pipe = MotionPipeline(
+        model=model,
+        diffusion_section={"timesteps": 100, "prediction": "x0"},
+        stats=stats,
+        text_encoder={"name": "minilm", "params": {}},
+        fps=20.0,
+    )
+    return pipe.save_pretrained(tmp_path_factory.mktemp("pipelines") / "tiny")

@@ -1,0 +1,132 @@
+"""`vhdiff motion` bad input: one-line errors (exit status 2), raised before any model is
+loaded, and nothing written."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vhdiff.body import SMPLMotion
+from vhdiff.cli import main
+from vhdiff.motion import motion_command
+
+
+@pytest.fixture()
+def no_model(monkeypatch):
+    """Validation must finish before the pipeline loads: loading it fails this test."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the model was loaded before the options were checked")
+
+    monkeypatch.setattr(motion_command, "generate", refuse)
+
+
+@pytest.fixture()
+def walk_file(tmp_path):
+    frames = 10
+    motion = SMPLMotion(
+        global_orient=np.zeros((frames, 3)),
+        body_pose=np.zeros((frames, 21, 3)),
+        transl=np.zeros((frames, 3)),
+        betas=np.zeros(10),
+        fps=20.0,
+    )
+    return motion.save(tmp_path / "walk.npz")
+
+
+def error_of(argv, capsys) -> str:
+    """Run `vhdiff motion ARGV`; check the one-line error and return it."""
+    assert main(["motion", *argv]) == 2
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("vhdiff motion: error: ")
+    return lines[0]
+
+
+def files_in(folder) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+BAD_OPTIONS = {
+    "empty prompt": (["", "--out", "{tmp}/a.mp4"], "the prompt is empty"),
+    "blank prompt": (["   ", "--out", "{tmp}/a.mp4"], "the prompt is empty"),
+    "no prompt": (["--out", "{tmp}/a.mp4"], "no prompt"),
+    "zero length": (["walk", "--length", "0", "--out", "{tmp}/a.mp4"], "--length must be a pos"),
+    "negative length": (["walk", "--length", "-2"], "--length must be a positive"),
+    "nan length": (["walk", "--length", "nan"], "--length must be a positive"),
+    "guidance": (["walk", "--guidance", "-1"], "--guidance must be >= 0"),
+    "num": (["walk", "--num", "0"], "--num must be at least 1"),
+    "steps": (["walk", "--steps", "0"], "--steps must be at least 1"),
+    "size": (["walk", "--size", "8"], "--size must be between 16 and 4096"),
+    "out suffix": (["walk", "--out", "{tmp}/walk.avi"], "--out must end in .mp4 or .gif"),
+    "keep alone": (["walk", "--keep", "lower"], "--keep needs --edit"),
+    "missing edit file": (["walk", "--edit", "{tmp}/none.npz", "--keep", "lower"], "not found"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_OPTIONS))
+def test_bad_options(case, tmp_path, capsys, no_model, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    argv, message = BAD_OPTIONS[case]
+    line = error_of([a.replace("{tmp}", str(tmp_path)) for a in argv], capsys)
+    assert message in line
+    assert files_in(tmp_path) == []
+
+
+def test_prompt_files(tmp_path, capsys, no_model):
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("une personne saute à pieds joints\n".encode("latin-1"))
+    assert "is not UTF-8 text" in error_of(["--prompts", str(latin1)], capsys)
+    assert "save it as UTF-8" in error_of(["--prompts", str(latin1)], capsys)
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n   \n# only a comment\n", encoding="utf-8")
+    assert "holds no prompts" in error_of(["--prompts", str(empty)], capsys)
+    missing = str(tmp_path / "missing.txt")
+    assert "--prompts file not found" in error_of(["--prompts", missing], capsys)
+    both = error_of(["walk", "--prompts", str(empty)], capsys)
+    assert "either a PROMPT or --prompts" in both
+    assert files_in(tmp_path) == ["empty.txt", "latin1.txt"]
+
+
+@pytest.mark.parametrize(
+    ("keep", "message"),
+    [
+        (None, "--edit needs --keep"),
+        ("middle", "--keep: cannot read 'middle'; use lower, upper, first:K, last:K"),
+        ("first:x", "--keep: cannot read 'first:x'"),
+        ("first:0", "K a whole number >= 1"),
+        ("last:10", "keeps 10 frames but"),
+        ("first:5,last:5", "nothing is left to generate"),
+        ("lower,first:3", "a body part OR keyframes"),
+    ],
+)
+def test_keep_syntax(keep, message, walk_file, capsys, no_model):
+    argv = ["wave", "--edit", str(walk_file)] + ([] if keep is None else ["--keep", keep])
+    assert message in error_of(argv, capsys)
+
+
+def test_edit_file_of_the_wrong_representation(tmp_path, walk_file, capsys, no_model):
+    features = tmp_path / "features.npz"
+    np.savez(features, features=np.zeros((10, 263), dtype=np.float32))
+    line = error_of(["wave", "--edit", str(features), "--keep", "lower"], capsys)
+    assert "missing keys" in line and "--edit takes an SMPL motion .npz" in line
+    text = tmp_path / "notes.npz"
+    text.write_text("not a zip")
+    line = error_of(["wave", "--edit", str(text), "--keep", "lower"], capsys)
+    assert "not a readable .npz" in line
+    line = error_of(["wave", "--edit", str(walk_file), "--keep", "lower", "--length", "3"], capsys)
+    assert "--length cannot be used with --edit" in line
+    line = error_of(
+        ["wave", "--edit", str(walk_file), "--keep", "lower", "--sampler", "ddim"], capsys
+    )
+    assert "--edit samples with DDPM" in line
+
+
+def test_smpl_body_without_model_files(tmp_path, capsys, no_model, monkeypatch):
+    monkeypatch.delenv("VHDIFF_SMPL_DIR", raising=False)
+    line = error_of(["walk", "--body", "smpl", "--out", str(tmp_path / "a.mp4")], capsys)
+    assert "SMPL" in line
+    line = error_of(["walk", "--body", "smpl", "--smpl-dir", str(tmp_path / "none")], capsys)
+    assert "none" in line
+    assert files_in(tmp_path) == []

@@ -1,0 +1,122 @@
+"""`vhdiff motion` outputs from given motions (the model is replaced by fixed motions, so
+these tests check naming, formats and all-or-nothing writing; test_motion_cli_pipeline.py
+runs a real tiny pipeline): .npz / .mp4 / .bvh / OBJ folders side by side, numbering, and
+a failure part-way leaves no files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from vhdiff.body import SMPLMotion
+from vhdiff.body.bvh import read_bvh
+from vhdiff.cli import main
+from vhdiff.motion import motion_command
+
+
+@dataclass
+class FakeMotion:
+    smpl: SMPLMotion
+    prompt: str
+
+
+def make_motion(frames: int, seed: int) -> SMPLMotion:
+    rng = np.random.default_rng(seed)
+    return SMPLMotion(
+        global_orient=rng.normal(scale=0.1, size=(frames, 3)),
+        body_pose=rng.normal(scale=0.3, size=(frames, 21, 3)),
+        transl=np.cumsum(rng.normal(scale=0.02, size=(frames, 3)), axis=0) + [0, 0.9, 0],
+        betas=np.zeros(10),
+        fps=20.0,
+    )
+
+
+@pytest.fixture()
+def fixed_motions(monkeypatch):
+    """generate() returns len(prompts) * num motions of 4, 5, 6, ... frames."""
+    calls = []
+
+    def generate(args, plan):
+        calls.append((args, plan))
+        count = len(plan.prompts) * args.num
+        prompts = [p for p in plan.prompts for _ in range(args.num)]
+        return [FakeMotion(make_motion(4 + i, i), prompts[i]) for i in range(count)]
+
+    monkeypatch.setattr(motion_command, "generate", generate)
+    return calls
+
+
+def names(folder) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def test_one_motion_writes_npz_mp4_bvh_and_obj(tmp_path, fixed_motions, capsys):
+    import imageio.v3 as iio
+    import trimesh
+
+    out = tmp_path / "clips" / "walk.mp4"
+    argv = ["a person walks", "--out", str(out), "--size", "64", "--bvh", "--obj"]
+    assert main(["motion", *argv]) == 0
+    files = names(tmp_path / "clips")
+    assert files[:3] == ["walk.bvh", "walk.mp4", "walk.npz"]
+    assert files[3:] == ["walk_obj"] + [f"walk_obj/walk_{t:05d}.obj" for t in range(4)]
+    motion = SMPLMotion.load(tmp_path / "clips" / "walk.npz")
+    np.testing.assert_allclose(motion.body_pose, make_motion(4, 0).body_pose, atol=1e-6)
+    video = iio.imread(out)
+    assert video.shape == (4, 64, 64, 3) and video.std() > 5
+    assert read_bvh(tmp_path / "clips" / "walk.bvh").num_frames == 4
+    mesh = trimesh.load(tmp_path / "clips" / "walk_obj" / "walk_00002.obj", process=False)
+    assert len(mesh.faces) > 1000 and np.ptp(mesh.vertices[:, 1]) > 1.0  # a whole body
+    assert "walk.mp4" in capsys.readouterr().out
+
+
+def test_several_motions_are_numbered(tmp_path, fixed_motions):
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("a person walks\n\n# comment\na person jumps\n", encoding="utf-8")
+    out = tmp_path / "out" / "clip.npz"  # .npz: no video
+    assert main(["motion", "--prompts", str(prompts), "--num", "2", "--out", str(out)]) == 0
+    assert names(tmp_path / "out") == [f"clip_{i:03d}.npz" for i in range(4)]
+    plan = fixed_motions[0][1]
+    assert plan.prompts == ["a person walks", "a person jumps"]
+    frames = [SMPLMotion.load(tmp_path / "out" / f"clip_{i:03d}.npz").num_frames for i in range(4)]
+    assert frames == [4, 5, 6, 7]
+
+
+def test_skeleton_gif_and_no_video(tmp_path, fixed_motions):
+    import imageio.v3 as iio
+
+    out = tmp_path / "walk.gif"
+    assert main(["motion", "walk", "--out", str(out), "--body", "skeleton", "--size", "48"]) == 0
+    assert iio.imread(out, index=None).shape[:3] == (4, 48, 48)
+    assert main(["motion", "walk", "--out", str(tmp_path / "b.mp4"), "--no-video"]) == 0
+    assert names(tmp_path) == ["b.npz", "walk.gif", "walk.npz"]
+
+
+def test_failure_part_way_leaves_nothing(tmp_path, fixed_motions, monkeypatch):
+    """The second motion's BVH fails: no file of the run exists (not even the first's)."""
+    from vhdiff.body import bvh
+
+    real = bvh.write_bvh
+    count = []
+
+    def flaky(path, motion, **kwargs):
+        count.append(path)
+        if len(count) == 2:
+            raise ValueError("simulated failure while writing the BVH")
+        return real(path, motion, **kwargs)
+
+    monkeypatch.setattr(bvh, "write_bvh", flaky)
+    out = tmp_path / "new" / "walk.mp4"
+    argv = ["walk", "--num", "2", "--out", str(out), "--size", "32", "--bvh", "--obj"]
+    assert main(["motion", *argv]) == 2
+    assert not (tmp_path / "new").exists()  # the folder it made is gone too
+    (tmp_path / "old").mkdir()
+    keep = tmp_path / "old" / "walk_000.npz"
+    keep.write_bytes(b"old contents")
+    argv[argv.index(str(out))] = str(tmp_path / "old" / "walk.mp4")
+    count.clear()
+    assert main(["motion", *argv]) == 2
+    assert names(tmp_path / "old") == ["walk_000.npz"]
+    assert keep.read_bytes() == b"old contents"

@@ -1,0 +1,454 @@
+"""`vhdiff motion`: text to SMPL motion, rendered to an MP4, with BVH / OBJ export.
+
+    vhdiff motion "a person walks forward and waves"             # motion.mp4 + motion.npz
+    vhdiff motion "a person jumps" --num 3 --out jump.mp4         # jump_000.mp4/.npz ... _002
+    vhdiff motion --prompts prompts.txt --out out/clip.mp4 --bvh  # one clip per line, + .bvh
+    vhdiff motion "a person waves" --edit walk.npz --keep lower   # keep the legs of walk.npz
+    vhdiff motion "a person sits down" --edit walk.npz --keep first:20   # in-betweening
+
+Outputs, for ``--out NAME.mp4`` (``.gif`` also works; ``NAME.npz`` or ``--no-video``
+skips rendering):
+
+- ``NAME.npz``: the motion in SMPL parameters (`vhdiff.body.SMPLMotion`; loads in SMPL /
+  AMASS tools and in `vhdiff render`);
+- ``NAME.mp4``: the rendered body (``--body mannequin`` by default, ``smpl`` for the
+  licensed SMPL files from ``--smpl-dir`` / $VHDIFF_SMPL_DIR, ``skeleton`` for a stick
+  figure that needs no OpenGL);
+- ``NAME.bvh`` with ``--bvh``: the 22-joint SMPL skeleton for Blender / game engines
+  (Y up, metres; `vhdiff.body.bvh`);
+- ``NAME_obj/`` with ``--obj``: one OBJ mesh per frame.
+
+Several motions (``--num N``, several prompts in ``--prompts``, prompt-major order) are
+numbered ``NAME_000.mp4``, ``NAME_000.npz``, ... Every output is first written under a
+temporary name beside its destination and renamed only when ALL outputs are written, so a
+failed run leaves no partial files (and no half-written old ones).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vhdiff.body.smpl_motion import SMPLMotion
+
+BODIES = ("mannequin", "smpl", "skeleton")
+SAMPLERS = ("ddim", "ddpm", "dpm++")
+VIDEO_SUFFIXES = (".mp4", ".gif")
+KEEP_CHOICES = "lower|upper|first:K|last:K"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "prompt", nargs="?", default=None, help='what the body does, e.g. "a person walks forward"'
+    )
+    parser.add_argument(
+        "--prompts", default=None, metavar="FILE", help="UTF-8 text file, one prompt per line"
+    )
+    parser.add_argument(
+        "--length",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="motion length in seconds (default 6; with --edit the edited file's length)",
+    )
+    parser.add_argument("--num", type=int, default=1, help="motions per prompt")
+    parser.add_argument("--steps", type=int, default=50, help="sampling steps")
+    parser.add_argument(
+        "--sampler",
+        choices=SAMPLERS,
+        default=None,
+        help="sampler (default ddim; --edit always samples DDPM, RePaint inpainting)",
+    )
+    parser.add_argument(
+        "--guidance", type=float, default=2.5, help="classifier-free guidance scale (0 = none)"
+    )
+    parser.add_argument("--seed", type=int, default=None, help="random seed (reproducible)")
+    parser.add_argument(
+        "--checkpoint",
+        default=None,
+        metavar="DIR",
+        help="a motion pipeline folder (default: the model bundled with vhdiff)",
+    )
+    parser.add_argument(
+        "--out",
+        default="motion.mp4",
+        help="NAME.mp4 (or .gif): writes NAME.mp4 and NAME.npz; NAME.npz: no video",
+    )
+    parser.add_argument("--body", choices=BODIES, default="mannequin", help="what to draw")
+    parser.add_argument(
+        "--smpl-dir",
+        default=None,
+        metavar="DIR",
+        help="SMPL model file or folder for --body smpl (default: $VHDIFF_SMPL_DIR)",
+    )
+    parser.add_argument("--bvh", action="store_true", help="also write NAME.bvh (SMPL skeleton)")
+    parser.add_argument("--obj", action="store_true", help="also write NAME_obj/ (OBJ per frame)")
+    parser.add_argument("--no-video", action="store_true", help="write no video")
+    parser.add_argument("--size", type=int, default=512, help="video width and height (pixels)")
+    parser.add_argument("--device", default="cpu", help='torch device, e.g. "cpu" or "cuda"')
+    parser.add_argument(
+        "--edit",
+        default=None,
+        metavar="IN.npz",
+        help="edit this SMPL motion .npz instead of generating from scratch (needs --keep)",
+    )
+    parser.add_argument(
+        "--keep",
+        default=None,
+        help="with --edit: what to keep of IN.npz: lower, upper (body half), "
+        "first:K or last:K (frames; the rest is generated), or e.g. first:20,last:20",
+    )
+
+
+# ---- validation (before any model is loaded) -----------------------------------------------
+
+
+def _read_prompts(args: argparse.Namespace) -> list[str]:
+    if args.prompt is not None and args.prompts is not None:
+        raise ValueError("give either a PROMPT or --prompts FILE, not both")
+    if args.prompts is not None:
+        path = Path(args.prompts)
+        if not path.is_file():
+            raise FileNotFoundError(f"--prompts file not found: {str(path)!r}")
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"--prompts file {str(path)!r} is not UTF-8 text (byte {exc.start}); "
+                "save it as UTF-8"
+            ) from None
+        prompts = [line.strip() for line in text.lstrip("\ufeff").splitlines()]
+        prompts = [p for p in prompts if p and not p.startswith("#")]
+        if not prompts:
+            raise ValueError(
+                f"--prompts file {str(path)!r} holds no prompts; write one prompt per line"
+            )
+        return prompts
+    if args.prompt is None:
+        raise ValueError(
+            'no prompt: say what the body does, e.g. vhdiff motion "a person walks forward", '
+            "or pass --prompts FILE"
+        )
+    if not args.prompt.strip():
+        raise ValueError('the prompt is empty; describe the motion, e.g. "a person walks forward"')
+    return [args.prompt.strip()]
+
+
+@dataclass
+class _Plan:
+    """Validated command-line choices."""
+
+    prompts: list[str]
+    stem: Path  # output name without suffix
+    video_suffix: str | None  # ".mp4", ".gif" or None (no video)
+    source: SMPLMotion | None  # the --edit motion
+    keep: str | None
+
+    def names(self, count: int) -> list[Path]:
+        """Output stems: NAME for one motion, NAME_000, NAME_001, ... for several."""
+        if count == 1:
+            return [self.stem]
+        digits = max(3, len(str(count - 1)))
+        return [self.stem.with_name(f"{self.stem.name}_{i:0{digits}d}") for i in range(count)]
+
+
+def _check_keep(keep: str | None, source: SMPLMotion | None, edit: str | None) -> str | None:
+    """The --keep spec, checked against the --edit motion (vhdiff.motion.edit.parse_keep)."""
+    if edit is None:
+        if keep is not None:
+            raise ValueError("--keep needs --edit IN.npz (the motion whose part is kept)")
+        return None
+    if keep is None:
+        raise ValueError(f"--edit needs --keep {KEEP_CHOICES} (what to keep of IN.npz)")
+    from vhdiff.motion.edit import parse_keep
+
+    spec = parse_keep(keep)
+    frames = source.num_frames if source is not None else 0
+    if spec.part is None and spec.first + spec.last >= frames:
+        raise ValueError(
+            f"--keep {keep} keeps {spec.first + spec.last} frames but {edit!r} has only {frames}: "
+            "nothing is left to generate; keep fewer frames"
+        )
+    return keep.strip()
+
+
+def _load_edit_source(path: str) -> SMPLMotion:
+    try:
+        return SMPLMotion.load(path)
+    except ValueError as exc:
+        raise ValueError(
+            f"--edit: {exc}; --edit takes an SMPL motion .npz (as vhdiff motion writes)"
+        ) from None
+
+
+def validate(args: argparse.Namespace) -> _Plan:
+    """Check every option that needs no model; raises ValueError / FileNotFoundError."""
+    prompts = _read_prompts(args)
+    if args.num < 1:
+        raise ValueError(f"--num must be at least 1, got {args.num}")
+    if args.steps < 1:
+        raise ValueError(f"--steps must be at least 1, got {args.steps}")
+    if not np.isfinite(args.guidance) or args.guidance < 0:
+        raise ValueError(f"--guidance must be >= 0 (0 = no guidance), got {args.guidance}")
+    if args.length is not None and (not np.isfinite(args.length) or args.length <= 0):
+        raise ValueError(f"--length must be a positive number of seconds, got {args.length}")
+    if not 16 <= args.size <= 4096:
+        raise ValueError(f"--size must be between 16 and 4096 pixels, got {args.size}")
+    out = Path(args.out)
+    suffix = out.suffix.lower()
+    if suffix not in VIDEO_SUFFIXES + (".npz",):
+        raise ValueError(
+            f"--out must end in .mp4 or .gif (video + .npz beside it) or .npz (no video), "
+            f"got {args.out!r}"
+        )
+    if out.exists() and out.is_dir():
+        raise IsADirectoryError(f"--out {args.out!r} is a folder; name a file, e.g. walk.mp4")
+    video = None if args.no_video or suffix == ".npz" else suffix
+    if args.body == "smpl" and video is not None or args.body == "smpl" and args.obj:
+        from vhdiff.body.model_files import find_model_file
+
+        find_model_file(args.smpl_dir, "auto", "neutral")  # FileNotFoundError says where to get it
+    source = None
+    if args.edit is not None:
+        source = _load_edit_source(args.edit)
+        if args.length is not None:
+            raise ValueError(
+                "--length cannot be used with --edit: the edit keeps IN.npz's length "
+                f"({source.duration:g} s)"
+            )
+    keep = _check_keep(args.keep, source, args.edit)
+    if source is not None and args.sampler not in (None, "ddpm"):
+        raise ValueError(
+            f"--edit samples with DDPM (RePaint inpainting), not {args.sampler}; drop --sampler"
+        )
+    return _Plan(
+        prompts=prompts,
+        stem=out.with_name(out.name[: -len(out.suffix)]),
+        video_suffix=video,
+        source=source,
+        keep=keep,
+    )
+
+
+# ---- staged (all-or-nothing) writing -------------------------------------------------------
+
+
+class _Staging:
+    """Temporary names beside the destinations; `commit` renames them all into place."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[Path, Path]] = []  # (temporary, final)
+        self.created_dirs: list[Path] = []
+
+    def _folder(self, folder: Path) -> None:
+        missing = []
+        while not folder.exists():
+            missing.append(folder)
+            folder = folder.parent
+        for path in reversed(missing):
+            path.mkdir()
+            self.created_dirs.append(path)
+
+    def file(self, final: Path) -> Path:
+        """A temporary file path with `final`'s suffix (writers pick formats by suffix)."""
+        self._folder(final.parent)
+        handle, temp = tempfile.mkstemp(
+            dir=final.parent, prefix=f".{final.stem}.partial-", suffix=final.suffix
+        )
+        os.close(handle)
+        self.pending.append((Path(temp), final))
+        return Path(temp)
+
+    def folder(self, final: Path) -> Path:
+        self._folder(final.parent)
+        temp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.partial-"))
+        self.pending.append((temp, final))
+        return temp
+
+    def commit(self) -> None:
+        for temp, final in self.pending:
+            if temp.is_dir():
+                if final.is_dir():
+                    shutil.rmtree(final)
+                elif final.exists():
+                    raise FileExistsError(
+                        f"{str(final)!r} exists and is not a folder; remove it or pick another --out"
+                    )
+            os.replace(temp, final)
+        self.pending = []
+
+    def discard(self) -> None:
+        for temp, _ in self.pending:
+            if temp.is_dir():
+                shutil.rmtree(temp, ignore_errors=True)
+            elif temp.exists():
+                temp.unlink()
+        for folder in reversed(self.created_dirs):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+        self.pending = []
+
+
+# ---- rendering and export ------------------------------------------------------------------
+
+
+def _with_suffix(stem: Path, suffix: str) -> Path:
+    """stem + suffix (Path.with_suffix would replace a dot inside the name)."""
+    return stem.with_name(stem.name + suffix)
+
+
+class _Exporter:
+    """Poses, renders and exports motions with one body model and one renderer."""
+
+    def __init__(self, args: argparse.Namespace, video: str | None) -> None:
+        self.args, self.video = args, video
+        self._model: Any = None
+        self._renderer: Any = None
+
+    def model(self) -> Any:
+        if self._model is None:
+            from vhdiff.viz.render_command import _body_model
+
+            self._model = _body_model(self.args.body, self.args.smpl_dir, "neutral")
+        return self._model
+
+    def rest_joints(self, motion: SMPLMotion) -> np.ndarray | None:
+        """The body's rest joints for the BVH skeleton: real SMPL's for the motion's betas,
+        else None (the neutral SMPL skeleton the motion features are defined on)."""
+        if self.args.body != "smpl":
+            return None
+        import torch
+
+        model = self.model()
+        with torch.no_grad():
+            out = model(
+                global_orient=torch.zeros(1, 3),
+                body_pose=torch.zeros(1, 21, 3),
+                betas=torch.as_tensor(motion.betas[None], dtype=torch.float32),
+                transl=torch.zeros(1, 3),
+            )
+        return out.joints[0, :22].cpu().numpy()
+
+    def frames(self, motion: SMPLMotion, title: str) -> np.ndarray:
+        """uint8 [T, size, size, 3] pictures of the motion."""
+        from vhdiff.viz.render_command import _pose
+
+        vertices, joints, faces = _pose(self.model(), motion, np.arange(motion.num_frames))
+        size = self.args.size
+        if self.args.body == "skeleton":
+            from vhdiff.viz.skeleton import render_skeleton
+
+            return render_skeleton(joints, size=size, title=title)
+        if self._renderer is None:
+            # torch._dynamo (imported by roma, which the BVH export uses) segfaults when first
+            # imported after Mesa's EGL context exists (torch 2.14, Mesa llvmpipe); before it,
+            # both work. So import it before the renderer makes its context.
+            import torch._dynamo  # noqa: F401
+
+            from vhdiff.viz.mesh_renderer import MeshRenderer
+
+            self._renderer = MeshRenderer(width=size, height=size)
+        return self._renderer.render(vertices, faces)
+
+    def meshes(self, motion: SMPLMotion) -> tuple[np.ndarray, np.ndarray]:
+        from vhdiff.viz.render_command import _pose
+
+        vertices, _, faces = _pose(self.model(), motion, np.arange(motion.num_frames))
+        return vertices, faces
+
+    def export(self, motion: SMPLMotion, prompt: str, stem: Path, staging: _Staging) -> list[Path]:
+        """Write every requested output of one motion under temporary names."""
+        from vhdiff.viz.writers import write_frames, write_mesh_sequence
+
+        finals = [_with_suffix(stem, ".npz")]
+        motion.save(staging.file(finals[-1]))
+        if self.video is not None:
+            finals.append(_with_suffix(stem, self.video))
+            write_frames(staging.file(finals[-1]), self.frames(motion, prompt), motion.fps)
+        if self.args.bvh:
+            from vhdiff.body.bvh import write_bvh
+
+            finals.append(_with_suffix(stem, ".bvh"))
+            write_bvh(staging.file(finals[-1]), motion, rest_joints=self.rest_joints(motion))
+        if self.args.obj:
+            finals.append(stem.with_name(f"{stem.name}_obj"))
+            vertices, faces = self.meshes(motion)
+            write_mesh_sequence(staging.folder(finals[-1]), vertices, faces, prefix=f"{stem.name}_")
+        return finals
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+
+
+# ---- the command ---------------------------------------------------------------------------
+
+
+def generate(args: argparse.Namespace, plan: _Plan) -> list[Any]:
+    """Load the pipeline and make the motions (prompt-major); -> list of pipeline Motions."""
+    from vhdiff.motion.pipeline import MotionPipeline
+
+    pipe = MotionPipeline.from_pretrained(args.checkpoint, device=args.device)
+    if pipe.representation != "smpl":
+        raise ValueError(
+            f"{args.checkpoint!r} generates {pipe.representation} joint features, not SMPL "
+            "parameters; vhdiff motion needs an SMPL-representation model (e.g. the bundled one)"
+        )
+    options = {"steps": args.steps, "guidance": args.guidance}
+    if plan.source is None:
+        seconds = 6.0 if args.length is None else float(args.length)
+        pipe.frames_for(seconds)  # a ValueError names the model's maximum
+        return pipe(
+            plan.prompts,
+            seconds=seconds,
+            num_per_prompt=args.num,
+            sampler=args.sampler or "ddim",
+            seed=args.seed,
+            **options,
+        )
+    motions = []
+    for i, prompt in enumerate(plan.prompts):
+        seed = None if args.seed is None else args.seed + i
+        motions += pipe.edit(
+            plan.source, prompt, keep=plan.keep, num=args.num, seed=seed, **options
+        )
+    return motions
+
+
+def run(args: argparse.Namespace) -> int:
+    plan = validate(args)
+    motions = generate(args, plan)
+    stems = plan.names(len(motions))
+    exporter = _Exporter(args, plan.video_suffix)
+    staging = _Staging()
+    written: list[list[Path]] = []
+    try:
+        for motion, stem in zip(motions, stems):
+            written.append(exporter.export(motion.smpl, motion.prompt, stem, staging))
+        staging.commit()
+    except BaseException as exc:
+        staging.discard()
+        from vhdiff.viz.gl import GLUnavailableError
+
+        if isinstance(exc, GLUnavailableError):  # one line, like the CLI's user errors
+            print(f"vhdiff motion: error: {exc}", file=sys.stderr)
+            return 2
+        raise
+    finally:
+        exporter.close()
+    for motion, files in zip(motions, written):
+        names = ", ".join(str(f) + ("/" if f.suffix == "" else "") for f in files)
+        print(
+            f"{motion.smpl.num_frames} frames at {motion.smpl.fps:g} fps ({motion.prompt!r}): {names}"
+        )
+    return 0
