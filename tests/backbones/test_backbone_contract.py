@@ -223,8 +223,9 @@ def test_one_batch_overfits(case) -> None:
 
 @pytest.mark.slow
 def test_default_pointnet_overfits() -> None:
+    # 300 steps fell 8x-46x across seeds / torch versions (marginal); 500 fall > 200x.
     model = PointNetDenoiser(cond_dim=COND_DIM).train()
-    losses = _overfit(model, torch.randn(4, 37, 3), {}, 300)
+    losses = _overfit(model, torch.randn(4, 37, 3), {}, 500)
     assert min(losses[-5:]) < losses[0] / 10, (losses[0], losses[-5:])
 
 

@@ -75,7 +75,7 @@ class ConditionEmbedding(nn.Module):
         null = self.null.to(dtype)[None].expand(batch, -1)
         if cond is None:
             return null
-        emb = self.proj(cond.to(self.proj.weight.dtype)).to(dtype)
+        emb = self.proj(cond.to(self.proj.weight)).to(dtype)  # the weight's dtype and device
         if cond_drop is None:
             return emb
         return torch.where(cond_drop.to(emb.device)[:, None], null, emb)

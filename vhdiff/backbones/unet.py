@@ -396,7 +396,7 @@ class UNet(PretrainedMixin, nn.Module):
         null = self.null_tokens.to(dtype)
         if text_tokens is None:
             return null[None].expand(b, -1, -1), None
-        tokens = text_tokens.to(dtype)
+        tokens = text_tokens.to(device=null.device, dtype=dtype)
         if drop is None and text_mask is None:
             return tokens, None
         mask = (
