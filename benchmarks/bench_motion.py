@@ -1,0 +1,152 @@
+"""Text-to-motion speed: one 6 s motion (120 frames at 20 fps), DDIM 50 steps, guidance 2.5.
+
+Run: python benchmarks/bench_motion.py [--checkpoint DIR] [--runs 3] [--size 512]
+
+Prints, for the bundled model (or --checkpoint; when the bundled weights are not installed
+yet, a RANDOM model of the same config, configs/motion_synthetic.yaml, and it says so):
+
+1. end to end: `vhdiff motion PROMPT --out walk.mp4` run in this process (cli.main), i.e.
+   everything but the interpreter start and `import torch`: model and text-encoder
+   loading, generation, posing the mannequin, rendering a SIZE x SIZE MP4, writing the
+   .npz. Measured first, so the lazy imports (pyrender, tokenizers, ...) count;
+2. generation alone, warm (text encoding + 50 guided DDIM steps + features -> SMPL), the
+   median of --runs calls, and the same without guidance for comparison;
+3. peak resident memory of the process (resource.getrusage ru_maxrss) after step 1 and at
+   the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("PYOPENGL_PLATFORM", "egl")
+
+import numpy as np
+import torch
+
+from vhdiff.motion.pipeline import MotionPipeline, bundled_model_dir
+
+PROMPT = "a person walks forward and waves"
+CONFIG = Path(__file__).resolve().parents[1] / "configs" / "motion_synthetic.yaml"
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+
+
+def random_model_dir(folder: Path) -> Path:
+    """A pipeline folder with the bundled model's config and random weights."""
+    from vhdiff.config import load_config
+    from vhdiff.motion.representation import FeatureStats
+    from vhdiff.registry import build_model
+
+    cfg = load_config(CONFIG)
+    for module in cfg.imports:
+        __import__(module)
+    model = build_model(cfg.model.name, cfg.model.params)
+    dim = int(cfg.model.params["input_dim"])
+    import dataclasses
+
+    pipe = MotionPipeline(
+        model=model,
+        diffusion_section=dataclasses.asdict(cfg.diffusion),
+        stats=FeatureStats(mean=np.zeros(dim), std=np.full(dim, 0.2)),
+        text_encoder={"name": cfg.data.params["text_encoder"], "params": {}},
+        fps=float(cfg.data.params.get("fps", 20.0)),
+    )
+    return pipe.save_pretrained(folder / "random_motion_model", fp16=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", default=None, help="pipeline folder (default: bundled)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--seconds", type=float, default=6.0)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="bench_motion_"))
+
+    checkpoint = args.checkpoint
+    if checkpoint is None and not (bundled_model_dir() / "pipeline.json").is_file():
+        checkpoint = str(random_model_dir(work))
+        model_note = (
+            f"NOTE: the bundled weights are not in {bundled_model_dir()} yet: timing a RANDOM "
+            f"model of the same config ({CONFIG.name}); speed is the same, motions are noise"
+        )
+    else:
+        model_note = f"model: {checkpoint or bundled_model_dir()}"
+    print(
+        f"machine: {platform.machine()} {platform.processor() or ''} {os.cpu_count()} CPUs, "
+        f"torch {torch.__version__} with {torch.get_num_threads()} threads, "
+        f"PYOPENGL_PLATFORM={os.environ['PYOPENGL_PLATFORM']}, load average "
+        f"{os.getloadavg()[0]:.1f}"
+    )
+    print(model_note)
+
+    from vhdiff.cli import main as cli
+    from vhdiff.motion import motion_command
+
+    stages: dict[str, float] = {}
+
+    def timed(name, fn):
+        def wrapper(*a, **k):
+            start = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                stages[name] = stages.get(name, 0.0) + time.perf_counter() - start
+
+        return wrapper
+
+    # split the end-to-end time: model loading + generation, then posing + rendering + writing
+    motion_command.generate = timed("load + generate", motion_command.generate)
+    motion_command._Exporter.export = timed(
+        "pose + render + write", motion_command._Exporter.export
+    )
+
+    out = work / "walk.mp4"
+    argv = ["motion", PROMPT, "--out", str(out), "--size", str(args.size), "--seed", "0"]
+    argv += ["--length", f"{args.seconds:g}"] + (["--checkpoint", checkpoint] if checkpoint else [])
+    start = time.perf_counter()
+    status = cli(argv)
+    end_to_end = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"vhdiff motion failed with status {status}")
+    after_cli = peak_mb()
+    print(
+        f"end to end `vhdiff motion` ({args.seconds:g} s, DDIM 50, guidance 2.5, "
+        f"{args.size}x{args.size} MP4, mannequin): {end_to_end:.2f} s; "
+        f"peak memory so far {after_cli:.0f} MB"
+    )
+    print("  of which " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in stages.items()))
+
+    pipe = MotionPipeline.from_pretrained(checkpoint)
+    frames = pipe.frames_for(args.seconds)
+    pipe([PROMPT], seconds=args.seconds, steps=2, seed=0)  # warm-up
+    for label, guidance in (("guidance 2.5", 2.5), ("no guidance (1.0)", 1.0)):
+        times = []
+        runs = args.runs if guidance != 1.0 else 1
+        for run in range(runs):
+            start = time.perf_counter()
+            motion = pipe([PROMPT], seconds=args.seconds, steps=50, sampler="ddim",
+                          guidance=guidance, seed=run)[0]  # fmt: skip
+            times.append(time.perf_counter() - start)
+        assert motion.smpl.num_frames == frames
+        print(
+            f"generation, {frames} frames, DDIM 50, {label}: median {statistics.median(times):.2f} s "
+            f"(min {min(times):.2f} s over {runs} run{'s' * (runs > 1)})"
+        )
+    print(f"peak memory (ru_maxrss, whole process): {peak_mb():.0f} MB")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"load average at the end (1, 5, 15 min): {load} (other processes slow the figures)")
+
+
+if __name__ == "__main__":
+    main()
