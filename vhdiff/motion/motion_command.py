@@ -50,7 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "prompt", nargs="?", default=None, help='what the body does, e.g. "a person walks forward"'
     )
     parser.add_argument(
-        "--prompts", default=None, metavar="FILE", help="UTF-8 text file, one prompt per line"
+        "--prompts",
+        default=None,
+        metavar="FILE",
+        help="UTF-8 text file, one prompt per line (blank and #-lines skipped)",
     )
     parser.add_argument(
         "--length",
@@ -68,7 +71,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="sampler (default ddim; --edit always samples DDPM, RePaint inpainting)",
     )
     parser.add_argument(
-        "--guidance", type=float, default=2.5, help="classifier-free guidance scale (0 = none)"
+        "--guidance",
+        type=float,
+        default=2.5,
+        help="classifier-free guidance scale (1 = none, 0 = ignore the prompt)",
     )
     parser.add_argument("--seed", type=int, default=None, help="random seed (reproducible)")
     parser.add_argument(
@@ -197,7 +203,9 @@ def validate(args: argparse.Namespace) -> _Plan:
     if args.steps < 1:
         raise ValueError(f"--steps must be at least 1, got {args.steps}")
     if not np.isfinite(args.guidance) or args.guidance < 0:
-        raise ValueError(f"--guidance must be >= 0 (0 = no guidance), got {args.guidance}")
+        raise ValueError(
+            f"--guidance must be >= 0 (1 = no guidance, 0 = ignore the prompt), got {args.guidance}"
+        )
     if args.length is not None and (not np.isfinite(args.length) or args.length <= 0):
         raise ValueError(f"--length must be a positive number of seconds, got {args.length}")
     if not 16 <= args.size <= 4096:
