@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from vhdiff.body import SMPLMotion
+from vhdiff.body import SMPLMotion, load_body_model
 from vhdiff.body.bvh import read_bvh
 from vhdiff.cli import main
 from vhdiff.motion import motion_command
@@ -68,7 +68,9 @@ def test_one_motion_writes_npz_mp4_bvh_and_obj(tmp_path, fixed_motions, capsys):
     assert video.shape == (4, 64, 64, 3) and video.std() > 5
     assert read_bvh(tmp_path / "clips" / "walk.bvh").num_frames == 4
     mesh = trimesh.load(tmp_path / "clips" / "walk_obj" / "walk_00002.obj", process=False)
-    assert len(mesh.faces) > 1000 and np.ptp(mesh.vertices[:, 1]) > 1.0  # a whole body
+    body = load_body_model(kind="mannequin")(**{k: v[2:3] for k, v in motion.to_torch().items()})
+    np.testing.assert_allclose(mesh.vertices, body.vertices[0].numpy(), atol=1e-5)
+    np.testing.assert_array_equal(mesh.faces, body.faces.numpy())
     assert "walk.mp4" in capsys.readouterr().out
 
 
@@ -120,3 +122,26 @@ def test_failure_part_way_leaves_nothing(tmp_path, fixed_motions, monkeypatch):
     assert main(["motion", *argv]) == 2
     assert names(tmp_path / "old") == ["walk_000.npz"]
     assert keep.read_bytes() == b"old contents"
+
+
+def test_obj_folder_is_replaced_whole(tmp_path, fixed_motions):
+    argv = ["motion", "walk", "--out", str(tmp_path / "w.mp4"), "--no-video", "--obj"]
+    assert main(argv) == 0
+    stale = tmp_path / "w_obj" / "stale.obj"
+    stale.write_text("v 0 0 0\n")
+    assert main(argv) == 0
+    assert names(tmp_path / "w_obj") == [f"w_{t:05d}.obj" for t in range(4)]
+
+
+def test_no_opengl_is_a_one_line_error(tmp_path, fixed_motions, monkeypatch, capsys):
+    from vhdiff.viz import mesh_renderer
+    from vhdiff.viz.gl import GLUnavailableError
+
+    def unavailable(**kwargs):
+        raise GLUnavailableError("no OpenGL context (tried egl); use --body skeleton")
+
+    monkeypatch.setattr(mesh_renderer, "MeshRenderer", unavailable)
+    assert main(["motion", "walk", "--out", str(tmp_path / "w.mp4"), "--size", "32"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["vhdiff motion: error: no OpenGL context (tried egl); use --body skeleton"]
+    assert names(tmp_path) == []
