@@ -12,6 +12,7 @@ import pytest
 
 from vhdiff.body import SMPLMotion, load_body_model
 from vhdiff.body.bvh import read_bvh
+from vhdiff.body.skeleton import BODY_JOINT_NAMES, SMPL_NEUTRAL_REST_JOINTS
 from vhdiff.cli import main
 from vhdiff.motion import motion_command
 
@@ -145,3 +146,35 @@ def test_no_opengl_is_a_one_line_error(tmp_path, fixed_motions, monkeypatch, cap
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["vhdiff motion: error: no OpenGL context (tried egl); use --body skeleton"]
     assert names(tmp_path) == []
+
+
+def test_smpl_body_gives_the_bvh_its_skeleton(tmp_path, monkeypatch):
+    """--body smpl: the BVH offsets are the SMPL model's rest joints for the motion's betas
+    (a synthetic SMPL file stands in for the licensed one)."""
+    import torch
+
+    from vhdiff.body.synthetic import write_synthetic_model
+
+    model_file = write_synthetic_model(tmp_path / "SMPL_NEUTRAL.npz", "smpl")
+    motion = make_motion(3, 0)
+    motion.betas = np.linspace(-1.0, 1.0, 10)
+    monkeypatch.setattr(
+        motion_command, "generate", lambda args, plan: [FakeMotion(motion, plan.prompts[0])]
+    )
+    out = tmp_path / "out" / "w.mp4"
+    argv = ["walk", "--out", str(out), "--body", "smpl", "--smpl-dir", str(model_file)]
+    assert main(["motion", *argv, "--bvh", "--size", "32"]) == 0
+    bvh = read_bvh(tmp_path / "out" / "w.bvh")
+    smpl = load_body_model(path=model_file)
+    with torch.no_grad():
+        rest = (
+            smpl(
+                torch.zeros(1, 3), torch.zeros(1, 21, 3), betas=torch.as_tensor(motion.betas[None])
+            )
+            .joints[0, :22]
+            .numpy()
+        )
+    order = [bvh.joint_names.index(name) for name in BODY_JOINT_NAMES]
+    np.testing.assert_allclose(bvh.rest_joints()[order], rest - rest[0], atol=1e-5)
+    neutral = np.asarray(SMPL_NEUTRAL_REST_JOINTS)
+    assert np.abs(bvh.rest_joints()[order] - (neutral - neutral[0])).max() > 1e-3
