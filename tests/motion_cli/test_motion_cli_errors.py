@@ -60,6 +60,7 @@ BAD_OPTIONS = {
     "steps": (["walk", "--steps", "0"], "--steps must be at least 1"),
     "size": (["walk", "--size", "8"], "--size must be between 16 and 4096"),
     "out suffix": (["walk", "--out", "{tmp}/walk.avi"], "--out must end in .mp4 or .gif"),
+    "device": (["walk", "--device", "gpu"], "'gpu' is not a torch device"),
     "keep alone": (["walk", "--keep", "lower"], "--keep needs --edit"),
     "missing edit file": (["walk", "--edit", "{tmp}/none.npz", "--keep", "lower"], "not found"),
 }
@@ -130,3 +131,11 @@ def test_smpl_body_without_model_files(tmp_path, capsys, no_model, monkeypatch):
     line = error_of(["walk", "--body", "smpl", "--smpl-dir", str(tmp_path / "none")], capsys)
     assert "none" in line
     assert files_in(tmp_path) == []
+
+
+def test_cuda_without_a_gpu(capsys, no_model):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    assert "no CUDA GPU is available" in error_of(["walk", "--device", "cuda"], capsys)

@@ -195,6 +195,17 @@ def _load_edit_source(path: str) -> SMPLMotion:
         ) from None
 
 
+def _check_device(name: str) -> None:
+    import torch
+
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"--device {name!r} is not a torch device; use cpu or cuda") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device {name}: no CUDA GPU is available here; use --device cpu")
+
+
 def validate(args: argparse.Namespace) -> _Plan:
     """Check every option that needs no model; raises ValueError / FileNotFoundError."""
     prompts = _read_prompts(args)
@@ -208,6 +219,7 @@ def validate(args: argparse.Namespace) -> _Plan:
         )
     if args.length is not None and (not np.isfinite(args.length) or args.length <= 0):
         raise ValueError(f"--length must be a positive number of seconds, got {args.length}")
+    _check_device(args.device)
     if not 16 <= args.size <= 4096:
         raise ValueError(f"--size must be between 16 and 4096 pixels, got {args.size}")
     out = Path(args.out)
