@@ -1,0 +1,485 @@
+"""Text-to-motion: `MotionPipeline` = text encoder + MotionTransformer + diffusion + stats.
+
+    from vhdiff.motion.pipeline import MotionPipeline
+    pipe = MotionPipeline.from_pretrained()            # the bundled default model, offline
+    motions = pipe(["a person walks forward and waves"], seconds=6.0, seed=0)
+    motions[0].smpl.save("walk.npz")                   # SMPL parameters, no optimisation step
+
+A pipeline folder (written by `save_pretrained`, read by `from_pretrained`)::
+
+    DIR/pipeline.json       kind, representation, fps, text encoder, diffusion section, defaults
+    DIR/model/config.json   the MotionTransformer's constructor config
+    DIR/model/model.safetensors
+    DIR/feature_stats.npz   the normalisation of the features the model was trained on
+
+`MotionPipeline.from_run(RUN_DIR)` builds one from a `vhdiff train` run (its newest
+checkpoint, EMA weights) and `vhdiff motion-export RUN_DIR OUT` writes that as a folder.
+
+Generation samples normalised features [B, T, D] (the model contract: padding frames are
+masked), denormalises them and maps them to SMPL parameters directly
+(:func:`vhdiff.motion.representation.from_features`): global_orient, body_pose[21],
+transl; betas are zero (the neutral body). Editing (:meth:`MotionPipeline.edit`) keeps part
+of a motion and regenerates the rest with the core's inpainting; see vhdiff.motion.edit.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from vhdiff.body.smpl_motion import SMPLMotion
+
+__all__ = ["PIPELINE_FILE", "Motion", "MotionPipeline", "bundled_model_dir", "load_generate_fn"]
+
+PIPELINE_FILE = "pipeline.json"
+PIPELINE_CLASS = "MotionPipeline"
+FORMAT = 1
+STATS_FILE = "feature_stats.npz"
+MODEL_DIR = "model"
+SAMPLERS = ("ddim", "ddpm", "dpm++")
+DEFAULTS = {"steps": 50, "sampler": "ddim", "guidance": 2.5}
+
+
+def bundled_model_dir() -> Path:
+    """The default model shipped inside the package (vhdiff/assets/motion_default)."""
+    return Path(__file__).resolve().parents[1] / "assets" / "motion_default"
+
+
+@dataclass
+class Motion:
+    """One generated motion.
+
+    smpl: SMPL parameters (global_orient [T, 3], body_pose [T, 21, 3], transl [T, 3], betas,
+        fps) - None for the HumanML3D representation, which holds joints only.
+    features: denormalised features [T, D] as the model produced them.
+    joints: [T, 22, 3] joint positions (metres, Y up), neutral skeleton.
+    prompt: the text it was generated from; seed: the generator seed of its batch.
+    """
+
+    smpl: SMPLMotion | None
+    features: np.ndarray
+    joints: np.ndarray
+    prompt: str
+    seed: int
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.features.shape[0])
+
+
+def _check_prompts(prompts: Any) -> list[str]:
+    if isinstance(prompts, str):
+        prompts = [prompts]
+    if not isinstance(prompts, (list, tuple)) or not prompts:
+        raise ValueError("prompts must be a non-empty string or list of strings")
+    out = []
+    for i, p in enumerate(prompts):
+        if not isinstance(p, str):
+            raise ValueError(f"prompt {i} is a {type(p).__name__}, not a string")  # noqa: TRY004
+        if not p.strip():
+            raise ValueError(
+                f"prompt {i} is empty; describe the motion, e.g. 'a person walks forward' "
+                "(use guidance 0 for an unconditional sample)"
+            )
+        out.append(p.strip())
+    return out
+
+
+class MotionPipeline:
+    """Generates SMPL motion from text. Build with `from_pretrained` / `from_run`.
+
+    Args (keyword-only):
+        model: the denoiser (a MotionTransformer) in eval mode.
+        diffusion_section: the `vhdiff.config.DiffusionSection` fields (dict) it was trained with.
+        stats: FeatureStats of the training features.
+        text_encoder: {"name": ..., "params": {...}} for vhdiff.text.load_text_encoder, or None.
+        representation: "smpl" (140/136-dim SMPL-parameter features) or "humanml3d" (263).
+        fps: frame rate of the features.
+        device: where the model runs.
+    """
+
+    def __init__(
+        self, *, model: torch.nn.Module, diffusion_section: dict[str, Any], stats: Any,
+        text_encoder: dict[str, Any] | None, representation: str = "smpl", fps: float = 20.0,
+        device: str | torch.device = "cpu", info: dict[str, Any] | None = None,
+    ) -> None:
+        from vhdiff.config import DiffusionSection, build_diffusion
+
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.diffusion_section = dict(diffusion_section)
+        self.diffusion = build_diffusion(DiffusionSection(**self.diffusion_section))
+        self.stats = stats
+        self.text_encoder_spec = None if text_encoder is None else dict(text_encoder)
+        self.representation = representation
+        self.fps = float(fps)
+        self.info = dict(info or {})
+        self._text_encoder = None
+        dim = getattr(model, "input_dim", None) or model.config.get("input_dim")
+        if stats.dim != dim:
+            raise ValueError(f"feature stats have {stats.dim} dims but the model takes {dim}")
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def max_frames(self) -> int:
+        return int(self.model.config.get("max_len", 196))
+
+    @property
+    def max_seconds(self) -> float:
+        return self.max_frames / self.fps
+
+    @property
+    def feature_dim(self) -> int:
+        return int(self.stats.dim)
+
+    @property
+    def text_encoder(self):
+        """The text encoder, loaded on first use (None for an unconditional model)."""
+        if self._text_encoder is None and self.text_encoder_spec is not None:
+            from vhdiff.text import load_text_encoder
+
+            spec = self.text_encoder_spec
+            self._text_encoder = load_text_encoder(spec["name"], device=self.device, **spec.get("params", {}))
+        return self._text_encoder
+
+    # ------------------------------------------------------------------ loading / saving
+    @classmethod
+    def from_pretrained(
+        cls, path: str | os.PathLike | None = None, *, device: str | torch.device = "cpu",
+    ) -> MotionPipeline:
+        """Load a pipeline folder (None: the bundled default model)."""
+        from vhdiff.backbones import MotionTransformer
+        from vhdiff.motion.representation import FeatureStats
+
+        folder = bundled_model_dir() if path is None else Path(path)
+        meta = read_pipeline_meta(folder)
+        model = MotionTransformer.from_pretrained(folder / MODEL_DIR, dtype=torch.float32)
+        return cls(
+            model=model.float(), diffusion_section=meta["diffusion"],
+            stats=FeatureStats.load(folder / STATS_FILE), text_encoder=meta.get("text_encoder"),
+            representation=meta.get("representation", "smpl"), fps=meta.get("fps", 20.0),
+            device=device, info=meta.get("info"),
+        )
+
+    def save_pretrained(self, directory: str | os.PathLike, *, fp16: bool = False) -> Path:
+        """Write the pipeline folder (fp16 weights with `fp16=True`); atomic: the folder is
+        written under a temporary name and renamed over `directory`."""
+        import copy
+        import shutil
+
+        out = Path(directory)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
+        os.chmod(tmp, 0o755)  # mkdtemp makes it private; the folder is meant to be shared
+        try:
+            model = copy.deepcopy(self.model).cpu()
+            if fp16:
+                model = model.half()
+            model.save_pretrained(tmp / MODEL_DIR)
+            self.stats.save(tmp / STATS_FILE)
+            meta = {
+                "_class": PIPELINE_CLASS, "_format": FORMAT, "representation": self.representation,
+                "fps": self.fps, "text_encoder": self.text_encoder_spec,
+                "diffusion": self.diffusion_section, "defaults": DEFAULTS, "info": self.info,
+            }
+            (tmp / PIPELINE_FILE).write_text(json.dumps(meta, indent=2) + "\n")
+            if out.exists():
+                old = out.with_name(f".{out.name}.old-{os.getpid()}")
+                os.replace(out, old)
+                os.replace(tmp, out)
+                shutil.rmtree(old)
+            else:
+                os.replace(tmp, out)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+        return out
+
+    @classmethod
+    def from_run(
+        cls, run: str | os.PathLike, *, device: str | torch.device = "cpu", ema: bool = True,
+    ) -> MotionPipeline:
+        """A pipeline from a `vhdiff train` run folder (newest checkpoint) or one step_* folder."""
+        import importlib
+
+        from vhdiff.config import load_config
+        from vhdiff.registry import build_model
+        from vhdiff.training.checkpoint import latest_checkpoint, load_module_weights
+
+        run = Path(run)
+        step = run
+        if not (run / "config.yaml").is_file():
+            found = latest_checkpoint(run / "checkpoints")
+            if found is None:
+                raise FileNotFoundError(
+                    f"{str(run)!r} is neither a checkpoint folder (with config.yaml) nor a run "
+                    "folder with checkpoints/step_*; pass the --out folder of `vhdiff train`"
+                )
+            step = found.path
+        cfg = load_config(step / "config.yaml")
+        for module in cfg.imports:
+            importlib.import_module(module)
+        if cfg.model.name != "motion_transformer":
+            raise ValueError(
+                f"{str(step)!r} trained a {cfg.model.name!r} model, not a motion_transformer; "
+                "it is not a text-to-motion run"
+            )
+        model = build_model(cfg.model.name, cfg.model.params)
+        weights = step / "ema" if ema and (step / "ema").is_dir() else step / "model"
+        load_module_weights(model, weights)
+        params = cfg.data.params
+        representation = params.get("representation", "smpl")
+        stats = _dataset_stats(Path(params["root"]), representation)
+        encoder = params.get("text_encoder")
+        text_encoder = None if not encoder else {"name": encoder, "params": dict(params.get("text_encoder_params") or {})}
+        info = {"run": str(step), "step": int(step.name.split("_")[-1]) if "_" in step.name else None,
+                "weights": weights.name}
+        return cls(
+            model=model, diffusion_section=dataclasses.asdict(cfg.diffusion), stats=stats,
+            text_encoder=text_encoder, representation=representation, fps=float(params.get("fps", 20.0)),
+            device=device, info=info,
+        )
+
+    # ------------------------------------------------------------------ generation
+    def frames_for(self, seconds: float) -> int:
+        """Frames of a `seconds`-long motion; a ValueError names the allowed range."""
+        if not isinstance(seconds, (int, float)) or not np.isfinite(seconds) or seconds <= 0:
+            raise ValueError(f"length must be a number of seconds > 0; got {seconds!r}")
+        frames = round(seconds * self.fps)
+        if frames > self.max_frames:
+            raise ValueError(
+                f"length {seconds:g} s is beyond this model's maximum of {self.max_seconds:g} s "
+                f"({self.max_frames} frames at {self.fps:g} fps); ask for {self.max_seconds:g} s or less"
+            )
+        return max(frames, 1)
+
+    def encode_text(self, prompts: list[str]) -> dict[str, Tensor]:
+        """The model's text condition for prompts: {"text_emb": [B, C]} (empty if unconditional)."""
+        if self.text_encoder is None:
+            return {}
+        with torch.no_grad():
+            return {"text_emb": self.text_encoder.encode(prompts).to(self.device, torch.float32)}
+
+    def _check_sampling(self, steps: int, sampler: str, guidance: float) -> None:
+        if sampler not in SAMPLERS:
+            raise ValueError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
+        if not isinstance(steps, int) or not 1 <= steps <= self.diffusion.num_timesteps:
+            raise ValueError(
+                f"steps must be an integer in [1, {self.diffusion.num_timesteps}]; got {steps!r}"
+            )
+        if not isinstance(guidance, (int, float)) or not np.isfinite(guidance) or guidance < 0:
+            raise ValueError(
+                f"guidance must be a number >= 0 (0 = unconditional, 1 = no guidance); got {guidance!r}"
+            )
+
+    def guided_model(self, guidance: float):
+        from vhdiff.diffusion import ClassifierFreeGuidance
+
+        if self.text_encoder is None or guidance == 1.0:
+            return self.model
+        return ClassifierFreeGuidance(self.model, guidance)
+
+    def sample_features(
+        self, prompts: list[str], frames: list[int], *, steps: int = 50, sampler: str = "ddim",
+        guidance: float = 2.5, generator: torch.Generator | None = None, progress: bool = False,
+    ) -> tuple[Tensor, Tensor]:
+        """Normalised features [B, Tmax, D] and mask [B, Tmax] for prompts with lengths in frames."""
+        self._check_sampling(steps, sampler, guidance)
+        B, T = len(prompts), max(frames)
+        mask = torch.arange(T, device=self.device)[None] < torch.tensor(frames, device=self.device)[:, None]
+        cond = self.encode_text(prompts)
+        with torch.no_grad():
+            out = self.diffusion.sample(
+                self.guided_model(guidance), (B, T, self.feature_dim), sampler=sampler, steps=steps,
+                generator=generator, device=self.device, progress=progress, mask=mask, **cond,
+            )
+        return out.sample, mask
+
+    def __call__(
+        self, prompts: str | list[str], *, seconds: float | list[float] = 6.0, num_per_prompt: int = 1,
+        steps: int = 50, sampler: str = "ddim", guidance: float = 2.5, seed: int | None = None,
+        batch_size: int = 64, progress: bool = False,
+    ) -> list[Motion]:
+        """Motions for prompts (prompt-major order: every sample of prompt 0, then prompt 1, ...).
+
+        seconds: one length for all, or one per prompt (each <= `max_seconds`).
+        """
+        prompts = _check_prompts(prompts)
+        lengths = [seconds] * len(prompts) if not isinstance(seconds, (list, tuple)) else list(seconds)
+        if len(lengths) != len(prompts):
+            raise ValueError(f"got {len(lengths)} lengths for {len(prompts)} prompts; give one or one each")
+        frames = [self.frames_for(s) for s in lengths]
+        if not isinstance(num_per_prompt, int) or num_per_prompt < 1:
+            raise ValueError(f"num_per_prompt must be an integer >= 1; got {num_per_prompt!r}")
+        self._check_sampling(steps, sampler, guidance)
+        seed = int(torch.randint(0, 2**31 - 1, ()).item()) if seed is None else int(seed)
+        generator = torch.Generator(device=self.device).manual_seed(seed)
+        jobs = [(p, f) for p, f in zip(prompts, frames, strict=True) for _ in range(num_per_prompt)]
+        motions: list[Motion] = []
+        for start in range(0, len(jobs), batch_size):
+            chunk = jobs[start:start + batch_size]
+            x, _ = self.sample_features(
+                [p for p, _ in chunk], [f for _, f in chunk], steps=steps, sampler=sampler,
+                guidance=guidance, generator=generator, progress=progress,
+            )
+            for row, (prompt, n) in enumerate(chunk):
+                motions.append(self.to_motion(x[row, :n], prompt=prompt, seed=seed))
+        return motions
+
+    def to_motion(
+        self, features: Tensor, *, prompt: str, seed: int, start_heading: float = 0.0,
+        start_xz: tuple[float, float] = (0.0, 0.0),
+    ) -> Motion:
+        """A Motion from normalised features [T, D] (denormalised here)."""
+        raw = self.stats.denormalize(features.detach().float().cpu().numpy().astype(np.float64))
+        if self.representation == "humanml3d":
+            from vhdiff.motion.humanml3d import recover_from_ric
+
+            joints = np.asarray(recover_from_ric(raw), dtype=np.float32)
+            return Motion(smpl=None, features=raw.astype(np.float32), joints=joints, prompt=prompt, seed=seed)
+        from vhdiff.motion.representation import from_features, joints_from_motion
+
+        smpl = from_features(raw, fps=self.fps, start_heading=start_heading, start_xz=start_xz)
+        joints = joints_from_motion(smpl).astype(np.float32)
+        return Motion(smpl=smpl, features=raw.astype(np.float32), joints=joints, prompt=prompt, seed=seed)
+
+    # ------------------------------------------------------------------ editing
+    def edit(
+        self, source: SMPLMotion, prompt: str, *, keep: str, steps: int = 50, guidance: float = 2.5,
+        seed: int | None = None, num: int = 1, jump_length: int = 10, jump_n_sample: int = 1,
+        progress: bool = False,
+    ) -> list[Motion]:
+        """Keep part of `source` and regenerate the rest from `prompt` (RePaint inpainting).
+
+        keep: "lower" / "upper" (body part: lower = root trajectory, hips, legs, feet and
+        contacts), "first:K" / "last:K" (keyframes, in-betweening), or several joined by
+        commas ("first:20,last:20"). Sampling is DDPM ancestral over `steps` respaced steps.
+        """
+        from vhdiff.diffusion import inpaint
+        from vhdiff.motion.edit import known_feature_mask, parse_keep
+        from vhdiff.motion.representation import root_heading, to_features
+
+        if self.representation != "smpl":
+            raise ValueError("editing needs the SMPL-parameter representation (this pipeline is HumanML3D)")
+        prompt = _check_prompts(prompt)[0]
+        spec = parse_keep(keep)
+        if not isinstance(source, SMPLMotion):
+            raise ValueError(f"source must be an SMPLMotion (vhdiff.body.smpl_motion); got {type(source).__name__}")  # noqa: TRY004
+        if abs(source.fps - self.fps) > 1e-6:
+            raise ValueError(
+                f"the motion to edit is at {source.fps:g} fps but the model works at {self.fps:g} fps; "
+                "resample it first"
+            )
+        T = source.num_frames
+        if T > self.max_frames:
+            raise ValueError(
+                f"the motion to edit has {T} frames, more than this model's {self.max_frames}; crop it"
+            )
+        if not isinstance(num, int) or num < 1:
+            raise ValueError(f"num must be an integer >= 1; got {num!r}")
+        self._check_sampling(steps, "ddpm", guidance)
+        features = to_features(source, contacts=self.feature_dim == 140)
+        x_known = torch.as_tensor(self.stats.normalize(features), dtype=torch.float32, device=self.device)
+        known = known_feature_mask(spec, frames=T, dim=self.feature_dim).to(self.device)
+        x_known = x_known[None].expand(num, -1, -1).contiguous()
+        known = known[None].expand(num, -1, -1)
+        seed = int(torch.randint(0, 2**31 - 1, ()).item()) if seed is None else int(seed)
+        generator = torch.Generator(device=self.device).manual_seed(seed)
+        cond = self.encode_text([prompt] * num)
+        with torch.no_grad():
+            out = inpaint(
+                self.diffusion, self.guided_model(guidance), x_known, known, steps=steps,
+                jump_length=jump_length, jump_n_sample=jump_n_sample, generator=generator,
+                progress=progress, **cond,
+            )
+        heading = float(root_heading(source)[0])
+        start = (float(source.transl[0, 0]), float(source.transl[0, 2]))
+        motions = []
+        for row in range(num):
+            m = self.to_motion(out.sample[row], prompt=prompt, seed=seed, start_heading=heading, start_xz=start)
+            if m.smpl is not None:
+                m.smpl = dataclasses.replace(m.smpl, betas=np.asarray(source.betas, dtype=np.float32))
+            motions.append(m)
+        return motions
+
+
+def read_pipeline_meta(folder: Path) -> dict[str, Any]:
+    """pipeline.json of a pipeline folder, checked; errors say what the folder is instead."""
+    if not folder.is_dir():
+        if folder == bundled_model_dir():
+            raise FileNotFoundError(
+                f"the bundled motion model is missing from {folder}; reinstall vhdiff or pass "
+                "--checkpoint DIR (a folder written by `vhdiff motion-export`)"
+            )
+        raise FileNotFoundError(f"no motion model folder at {str(folder)!r}")
+    path = folder / PIPELINE_FILE
+    if not path.is_file():
+        hint = ""
+        if (folder / "checkpoints").is_dir() or (folder / "config.yaml").is_file():
+            hint = f"; it looks like a training run: export it with `vhdiff motion-export {folder} OUT`"
+        elif (folder / "config.json").is_file():
+            hint = "; it holds a single model (config.json), not a text-to-motion pipeline"
+        raise ValueError(f"{str(folder)!r} is not a motion pipeline folder (no {PIPELINE_FILE}){hint}")
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{str(path)!r} is not valid JSON ({exc}); the folder is damaged") from None
+    if not isinstance(meta, dict) or meta.get("_class") != PIPELINE_CLASS:
+        kind = meta.get("_class") if isinstance(meta, dict) else type(meta).__name__
+        raise ValueError(
+            f"{str(path)!r} describes a {kind!r}, not a {PIPELINE_CLASS} (another modality?); "
+            "pass a text-to-motion model folder"
+        )
+    if meta.get("_format", FORMAT) > FORMAT:
+        raise ValueError(f"{str(path)!r} was written by a newer vhdiff (format {meta['_format']}); upgrade vhdiff")
+    return meta
+
+
+def _dataset_stats(root: Path, representation: str):
+    from vhdiff.motion.representation import FeatureStats
+
+    if representation == "humanml3d":
+        mean, std = (np.load(root / name, allow_pickle=False) for name in ("Mean.npy", "Std.npy"))
+        return FeatureStats(mean=mean, std=std, min_std=1e-8)
+    return FeatureStats.load(root / STATS_FILE)
+
+
+def load_generate_fn(
+    checkpoint: str | os.PathLike | None, *, data: Any = None, stats: Any = None, fps: float = 20.0,
+    device: str = "cpu", seed: int = 0, steps: int = 50, sampler: str = "ddim", guidance: float = 2.5,
+):
+    """The `vhdiff eval --checkpoint` generator: generate_fn(captions, lengths) -> Tensor[B, T, D].
+
+    `checkpoint`: a pipeline folder, a training run, or None (the bundled model). The output is
+    normalised with `stats` (the evaluated dataset's), zero after each length.
+    """
+    path = None if checkpoint is None else Path(checkpoint)
+    if path is not None and not (path / PIPELINE_FILE).is_file():
+        pipe = MotionPipeline.from_run(path, device=device)
+    else:
+        pipe = MotionPipeline.from_pretrained(path, device=device)
+    if abs(pipe.fps - fps) > 1e-6:
+        raise ValueError(f"the model works at {pipe.fps:g} fps but the dataset is at {fps:g} fps")
+    target = stats if stats is not None else pipe.stats
+    generator = torch.Generator(device=pipe.device).manual_seed(seed)
+
+    def generate_fn(captions: list[str], lengths: Any) -> Tensor:
+        frames = [min(int(n), pipe.max_frames) for n in lengths]
+        x, mask = pipe.sample_features(
+            list(captions), frames, steps=steps, sampler=sampler, guidance=guidance, generator=generator,
+        )
+        raw = pipe.stats.denormalize(x.float().cpu().numpy().astype(np.float64))
+        out = torch.as_tensor(target.normalize(raw), dtype=torch.float32)
+        return out * mask.cpu()[..., None]
+
+    generate_fn.pipeline = pipe  # type: ignore[attr-defined]
+    return generate_fn

@@ -1,0 +1,198 @@
+"""What `vhdiff train configs/motion_*.yaml` needs: the motion dataset and the loss hook.
+
+Importing this module (the configs list it under ``imports:``) registers
+
+- dataset ``motion_text``: :class:`MotionTrainingSet`, clips of a dataset folder in
+  vhdiff's layout (or HumanML3D's) with one caption per clip per epoch, each caption's
+  pooled text embedding looked up in a table computed once per dataset and encoder
+  (``ROOT/text_embeddings/<encoder>.safetensors``), so training never runs the text
+  encoder. With ``build: true`` a missing folder is first filled with the built-in
+  synthetic set (``vhdiff prep synthetic-motion``).
+- loss hook ``motion_geometry``: :func:`vhdiff.motion.losses.motion_geometry_hook`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch.utils.data import Dataset
+
+from vhdiff.registry import register_dataset, register_loss_hook
+
+__all__ = ["REPRESENTATIONS", "MotionTrainingSet", "caption_embeddings", "ensure_builtin_set"]
+
+REPRESENTATIONS = ("smpl", "humanml3d")
+EMBEDDINGS_DIR = "text_embeddings"
+
+
+def ensure_builtin_set(root: str | os.PathLike, *, clips: int = 4000, seed: int = 0) -> Path:
+    """Make the built-in synthetic set at `root` unless a dataset is already there.
+
+    Written into a temporary sibling folder and renamed, so concurrent processes (DDP ranks)
+    and killed runs never leave a half-written set behind.
+    """
+    root = Path(root)
+    if (root / "train.txt").is_file():
+        return root
+    if root.exists() and any(root.iterdir()):
+        raise ValueError(
+            f"{str(root)!r} exists but holds no dataset (no train.txt); point data.params.root "
+            "at an empty or missing folder to build the built-in set there"
+        )
+    from vhdiff.data_prep.synthetic_motion import write_synthetic_set
+
+    root.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{root.name}.building-"))
+    os.chmod(tmp, 0o755)  # mkdtemp makes it private; the data set is meant to be shared
+    try:
+        print(f"building the built-in motion set ({clips} clips) in {root} ...", flush=True)
+        write_synthetic_set(tmp, clips=clips, seed=seed, force=True)
+        if root.exists():
+            root.rmdir()  # empty (checked above); fails if another process filled it meanwhile
+        os.replace(tmp, root)
+    except OSError:
+        if not (root / "train.txt").is_file():
+            raise
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return root
+
+
+def caption_embeddings(
+    root: str | os.PathLike, captions: list[str], *, encoder: str, encoder_params: dict[str, Any] | None = None,
+) -> dict[str, Tensor]:
+    """Pooled embeddings [C] (float32) of every caption, from ROOT/text_embeddings/<encoder>.safetensors.
+
+    Captions missing from the table are encoded with `vhdiff.text.load_text_encoder(encoder,
+    **encoder_params)` and the table is rewritten atomically; when every caption is found
+    the encoder is not loaded at all. Delete the file after changing encoder weights.
+    """
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    params = dict(encoder_params or {})
+    tag = encoder if not params else f"{encoder}-{_short_hash(json.dumps(params, sort_keys=True))}"
+    path = Path(root) / EMBEDDINGS_DIR / f"{tag}.safetensors"
+    table: dict[str, Tensor] = {}
+    if path.is_file():
+        with safe_open(str(path), framework="pt") as f:
+            texts = json.loads((f.metadata() or {}).get("texts", "[]"))
+            emb = f.get_tensor("embeddings")
+        if len(texts) == emb.shape[0]:
+            table = {text: emb[i] for i, text in enumerate(texts)}
+    missing = sorted({c for c in captions if c not in table})
+    if missing:
+        from vhdiff.text import load_text_encoder
+
+        text_encoder = load_text_encoder(encoder, **params)
+        for start in range(0, len(missing), 256):
+            chunk = missing[start:start + 256]
+            with torch.no_grad():
+                out = text_encoder.encode(chunk).float().cpu()
+            table.update({text: out[i] for i, text in enumerate(chunk)})
+        texts = sorted(table)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            save_file(
+                {"embeddings": torch.stack([table[t] for t in texts]).contiguous()}, tmp,
+                metadata={"texts": json.dumps(texts), "encoder": encoder, "params": json.dumps(params)},
+            )
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return table
+
+
+def _short_hash(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+class MotionTrainingSet(Dataset):
+    """A split of a motion dataset for training, with caption embeddings.
+
+    Args (keyword-only):
+        root: the dataset folder (vhdiff layout, see vhdiff.motion.dataset; or HumanML3D's
+            folder with representation="humanml3d").
+        split, max_frames, min_frames, fps: as MotionTextDataset.
+        representation: "smpl" (140-dim SMPL-parameter features) or "humanml3d" (263-dim).
+        text_encoder: the vhdiff.text encoder name ("minilm", "clip"), or None for an
+            unconditional model; text_encoder_params its keyword arguments.
+        build: make the built-in synthetic set at `root` first when it is missing
+            (`clips`, `seed`: its size and seed).
+
+    The collated batch: x [B, T, D] normalised features, mask [B, T] bool, text_emb [B, C]
+    (when a text encoder is set), captions list[str] - one caption per clip, drawn with
+    torch's global RNG (so a resumed run draws the same ones).
+    """
+
+    def __init__(
+        self, *, root: str, split: str = "train", max_frames: int = 196, min_frames: int = 40,
+        fps: float = 20.0, representation: str = "smpl", text_encoder: str | None = "minilm",
+        text_encoder_params: dict[str, Any] | None = None, build: bool = False, clips: int = 4000,
+        seed: int = 0,
+    ) -> None:
+        from vhdiff.motion.dataset import HumanML3DDataset, MotionTextDataset
+
+        if representation not in REPRESENTATIONS:
+            raise ValueError(
+                f"representation must be one of {', '.join(REPRESENTATIONS)}; got {representation!r}"
+            )
+        if build:
+            if representation != "smpl":
+                raise ValueError("build: true makes the built-in (smpl) set; set build: false for HumanML3D")
+            ensure_builtin_set(root, clips=clips, seed=seed)
+        if representation == "smpl":
+            self.data = MotionTextDataset(root, split, max_frames=max_frames, min_frames=min_frames, fps=fps)
+        else:
+            self.data = HumanML3DDataset(root, split, max_frames=max_frames, min_frames=min_frames)
+        self.root = Path(root)
+        self.representation = representation
+        self.text_encoder = text_encoder
+        self.embeddings: dict[str, Tensor] = {}
+        if text_encoder:
+            captions = [c for i in range(len(self.data)) for c in self.data._clips[i].captions]
+            self.embeddings = caption_embeddings(
+                root, captions, encoder=text_encoder, encoder_params=text_encoder_params
+            )
+
+    @property
+    def stats(self):
+        return self.data.stats
+
+    @property
+    def feature_dim(self) -> int:
+        return self.data.feature_dim
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        return self.data[index]
+
+    def collate_fn(self, items: list[dict[str, Any]]) -> dict[str, Any]:
+        from vhdiff.motion.dataset import collate_motion
+
+        seed = int(torch.randint(0, 2**31 - 1, ()))
+        batch = collate_motion(items, rng=np.random.default_rng(seed))
+        out = {"x": batch["x"], "mask": batch["mask"], "captions": batch["captions"]}
+        if self.text_encoder:
+            out["text_emb"] = torch.stack([self.embeddings[c] for c in batch["captions"]])
+        return out
+
+
+register_dataset("motion_text", MotionTrainingSet)
+register_loss_hook("motion_geometry", "vhdiff.motion.losses:motion_geometry_hook")
