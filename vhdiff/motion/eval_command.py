@@ -46,6 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--evaluator", default=None, help="evaluator folder (default DATA/evaluator)"
     )
+    parser.add_argument("--sampler", default="ddim", choices=["ddim", "ddpm", "dpm++"],
+                        help="--checkpoint's sampler (default ddim)")
+    parser.add_argument("--steps", type=int, default=50, help="--checkpoint's sampling steps (default 50)")
+    parser.add_argument("--guidance", type=float, default=2.5,
+                        help="--checkpoint's classifier-free guidance (default 2.5; 1 = none)")
     parser.add_argument("--split", default="test", choices=["train", "val", "test"])
     parser.add_argument(
         "--reference-split",
@@ -97,14 +102,20 @@ def load_generator(
     fps: float,
     device: str,
     seed: int,
+    sampling: dict[str, Any] | None = None,
 ) -> Any:
-    """The generate_fn for --checkpoint / --generator, or None when neither is given."""
+    """The generate_fn for --checkpoint / --generator, or None when neither is given.
+
+    `sampling` (sampler, steps, guidance) goes to the built-in pipeline factory only."""
     if checkpoint is None and generator is None:
         return None
     if checkpoint is not None and not Path(checkpoint).exists():
         raise FileNotFoundError(f"--checkpoint {checkpoint!r} does not exist")
     factory = _factory(generator or PIPELINE_FACTORY)
-    generate_fn = factory(checkpoint, data=data, stats=stats, fps=fps, device=device, seed=seed)
+    extra = dict(sampling or {}) if generator is None else {}
+    generate_fn = factory(
+        checkpoint, data=data, stats=stats, fps=fps, device=device, seed=seed, **extra
+    )
     if not callable(generate_fn):
         raise ValueError(  # noqa: TRY004 - reported to the user as a bad --generator
             f"the generator factory returned {type(generate_fn).__name__}, not a function"
@@ -132,6 +143,7 @@ def run(args: argparse.Namespace) -> int:
     generate_fn = load_generator(
         args.checkpoint, args.generator, data=data, stats=stats, fps=DATASET_FPS,
         device=device, seed=args.seed,
+        sampling={"sampler": args.sampler, "steps": args.steps, "guidance": args.guidance},
     )  # fmt: skip
     name = "generated"
     if args.checkpoint or args.generator:
