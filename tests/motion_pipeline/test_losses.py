@@ -36,7 +36,7 @@ def raw(real_features):
 
 
 def ctx(stats, x0_raw, pred_raw, mask=None) -> LossContext:
-    norm = lambda a: torch.as_tensor(stats.normalize(a), dtype=torch.float32)  # noqa: E731
+    norm = lambda a: torch.as_tensor(stats.normalize(a), dtype=torch.float32)
     x0, pred = norm(x0_raw), norm(pred_raw)
     return LossContext(x0=x0, pred_x0=pred, t=torch.zeros(len(x0), dtype=torch.long), mask=mask, batch={})
 
