@@ -6,6 +6,8 @@
   honoured. (If some other code imported OpenGL first, its platform stays in force.)
 - pyrender 0.1.45 uses `np.infty`, which numpy 2 removed: it is restored as `np.inf`
   before pyrender is imported.
+- Triton's native library (which `import torch._dynamo`, `torch.compile` and roma load)
+  is loaded before OpenGL: see `_preload_triton`.
 - When no OpenGL context can be made, `GLUnavailableError` (a RuntimeError) says which
   platform was tried, which Debian packages provide Mesa's EGL, and that the
   stick-figure renderer (`vhdiff.viz.skeleton`, `vhdiff render --body skeleton`) needs
@@ -14,6 +16,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from types import ModuleType
@@ -49,6 +52,21 @@ def gl_unavailable_message(cause: BaseException | str) -> str:
     )
 
 
+def _preload_triton() -> None:
+    """Load Triton's native library now, before OpenGL, if Triton is installed.
+
+    `triton/_C/libtriton.so` carries its own static copy of LLVM. Once Mesa's llvmpipe
+    has made an EGL context, Mesa's shared libLLVM is in the process, and loading
+    libtriton after it segfaults (torch 2.14.1 + triton 3.8, Mesa llvmpipe): so the
+    first `import torch._dynamo` (done by roma and by torch.compile) after any rendering
+    crashed the process. Loaded in the other order, both work. Importing just the
+    library takes about 0.5 s, against several seconds for `torch._dynamo` itself;
+    it is skipped when Triton is absent (CPU-only torch builds have no Triton to crash).
+    """
+    with contextlib.suppress(ImportError, OSError):  # no Triton: nothing to preload
+        import triton._C.libtriton  # noqa: F401
+
+
 _pyrender: ModuleType | None = None
 
 
@@ -61,6 +79,7 @@ def load_pyrender() -> ModuleType:
     if _pyrender is not None:
         return _pyrender
     os.environ.setdefault("PYOPENGL_PLATFORM", DEFAULT_PLATFORM)
+    _preload_triton()  # before OpenGL, or a later `import torch._dynamo` segfaults
     import numpy as np
 
     if not hasattr(np, "infty"):

@@ -39,6 +39,24 @@ def test_default_platform_is_egl_and_numpy_shim_installed():
     assert result.stdout.split() == ["egl", "True"]
 
 
+def test_torch_dynamo_imports_after_rendering():
+    # Mesa llvmpipe's libLLVM in the process made the first `import torch._dynamo` (roma,
+    # torch.compile) segfault while loading Triton's LLVM; load_pyrender preloads Triton.
+    result = run_python(
+        """
+        import numpy as np
+        from vhdiff.viz.mesh_renderer import MeshRenderer
+        triangle = np.array([[[0, 0, 0], [1, 0, 0], [0, 1, 0]]], dtype=np.float32)
+        frames = MeshRenderer(width=16, height=16).render(triangle, np.array([[0, 1, 2]]))
+        import torch._dynamo
+        print(frames.shape, "imported")
+        """,
+        platform=None,
+    )
+    assert result.returncode == 0, f"exit code {result.returncode}: {result.stderr[-2000:]}"
+    assert result.stdout.split() == ["(1,", "16,", "16,", "3)", "imported"]
+
+
 def test_no_gl_error_names_platform_packages_and_stick_figures():
     result = run_python(
         """
