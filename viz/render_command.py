@@ -70,10 +70,17 @@ def resample_indices(num_frames: int, fps_in: float, fps_out: float) -> np.ndarr
     return np.minimum(np.round(np.arange(count) * fps_in / fps_out).astype(int), num_frames - 1)
 
 
-def _body_model(kind: str, smpl_path: str | None, gender: str) -> Any:
+def body_model_for(body: str, smpl_path: str | None, gender: str = "neutral") -> Any:
+    """The body model that draws `body` (one of BODIES), called as ``model(**motion.to_torch())``.
+
+    "mannequin", and "skeleton" without `smpl_path`: the license-free mannequin.
+    "smpl", and "skeleton" with `smpl_path`: the SMPL / SMPL-H / SMPL-X file found in
+    `smpl_path` (a file or folder; None: $VHDIFF_SMPL_DIR) for `gender`.
+    Raises FileNotFoundError (saying where to get the licensed files) when none is found.
+    """
     from vhdiff.body import load_body_model
 
-    if kind == "mannequin" or (kind == "skeleton" and smpl_path is None):
+    if body == "mannequin" or (body == "skeleton" and smpl_path is None):
         return load_body_model(kind="mannequin")
     from vhdiff.body.model_files import find_model_file
 
@@ -81,10 +88,19 @@ def _body_model(kind: str, smpl_path: str | None, gender: str) -> Any:
     return load_body_model(path=file, kind="auto", gender=gender)
 
 
-def _pose(model: Any, motion: Any, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """-> (vertices [T, V, 3], joints [T, J, 3], faces [F, 3]) for the chosen frames."""
+def pose_motion(
+    model: Any, motion: Any, frames: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pose `motion` (an SMPLMotion of T frames) with `model`, CHUNK frames per call.
+
+    frames: int indices [N] into the motion's T frames (None: all of them, N = T).
+    Returns numpy (vertices [N, V, 3] metres, joints [N, J, 3] with joints[:, :22] the
+    SMPL body joints, faces [F, 3] vertex indices).
+    """
     import torch
 
+    if frames is None:
+        frames = np.arange(motion.num_frames)
     params = motion.to_torch()
     vertices, joints, faces = [], [], None
     with torch.no_grad():
@@ -110,8 +126,8 @@ def run(args: argparse.Namespace) -> int:
     motion = SMPLMotion.load(args.motion)
     fps = motion.fps if args.fps is None else float(args.fps)
     frames = resample_indices(motion.num_frames, motion.fps, fps)
-    model = _body_model(args.body, args.smpl_path, motion.gender)
-    vertices, joints, faces = _pose(model, motion, frames)
+    model = body_model_for(args.body, args.smpl_path, motion.gender)
+    vertices, joints, faces = pose_motion(model, motion, frames)
 
     if args.body == "skeleton":
         from .skeleton import render_skeleton

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from vhdiff.viz.render_command import resample_indices
+from vhdiff.viz.render_command import CHUNK, body_model_for, pose_motion, resample_indices
 
 from vhdiff.body import SMPLMotion
 from vhdiff.cli import main
@@ -25,6 +25,37 @@ def motion_file(tmp_path):
         fps=12.0,
     )
     return motion.save(tmp_path / "motion.npz")
+
+
+def test_pose_motion_matches_one_model_call_across_chunks():
+    import torch
+
+    frames = CHUNK + 6  # two chunks
+    rng = np.random.default_rng(0)
+    motion = SMPLMotion(
+        global_orient=rng.normal(scale=0.3, size=(frames, 3)),
+        body_pose=rng.normal(scale=0.3, size=(frames, 21, 3)),
+        transl=rng.normal(size=(frames, 3)),
+        betas=np.zeros(10),
+        fps=20.0,
+    )
+    model = body_model_for("skeleton", None)  # no SMPL path: the mannequin
+    assert model.kind == "mannequin"
+    with torch.no_grad():
+        whole = model(**motion.to_torch())
+    vertices, joints, faces = pose_motion(model, motion)
+    assert vertices.shape == tuple(whole.vertices.shape) and joints.shape[0] == frames
+    np.testing.assert_allclose(vertices, whole.vertices.numpy(), atol=1e-5)
+    np.testing.assert_array_equal(faces, whole.faces.numpy())
+    picked = np.array([frames - 1, 0, CHUNK])
+    some, some_joints, _ = pose_motion(model, motion, picked)
+    np.testing.assert_allclose(some, whole.vertices.numpy()[picked], atol=1e-5)
+    np.testing.assert_allclose(some_joints, whole.joints.numpy()[picked], atol=1e-5)
+
+
+def test_body_model_for_smpl_without_files_says_where_to_get_them(tmp_path):
+    with pytest.raises(FileNotFoundError, match="SMPL"):
+        body_model_for("smpl", str(tmp_path))
 
 
 def test_mannequin_mp4(motion_file, tmp_path, capsys):

@@ -337,9 +337,9 @@ class _Exporter:
 
     def model(self) -> Any:
         if self._model is None:
-            from vhdiff.viz.render_command import _body_model
+            from vhdiff.viz.render_command import body_model_for
 
-            self._model = _body_model(self.args.body, self.args.smpl_dir, "neutral")
+            self._model = body_model_for(self.args.body, self.args.smpl_dir, "neutral")
         return self._model
 
     def rest_joints(self, motion: SMPLMotion) -> np.ndarray | None:
@@ -361,29 +361,24 @@ class _Exporter:
 
     def frames(self, motion: SMPLMotion, title: str) -> np.ndarray:
         """uint8 [T, size, size, 3] pictures of the motion."""
-        from vhdiff.viz.render_command import _pose
+        from vhdiff.viz.render_command import pose_motion
 
-        vertices, joints, faces = _pose(self.model(), motion, np.arange(motion.num_frames))
+        vertices, joints, faces = pose_motion(self.model(), motion)
         size = self.args.size
         if self.args.body == "skeleton":
             from vhdiff.viz.skeleton import render_skeleton
 
             return render_skeleton(joints, size=size, title=title)
         if self._renderer is None:
-            # torch._dynamo (imported by roma, which the BVH export uses) segfaults when first
-            # imported after Mesa's EGL context exists (torch 2.14, Mesa llvmpipe); before it,
-            # both work. So import it before the renderer makes its context.
-            import torch._dynamo  # noqa: F401
-
             from vhdiff.viz.mesh_renderer import MeshRenderer
 
             self._renderer = MeshRenderer(width=size, height=size)
         return self._renderer.render(vertices, faces)
 
     def meshes(self, motion: SMPLMotion) -> tuple[np.ndarray, np.ndarray]:
-        from vhdiff.viz.render_command import _pose
+        from vhdiff.viz.render_command import pose_motion
 
-        vertices, _, faces = _pose(self.model(), motion, np.arange(motion.num_frames))
+        vertices, _, faces = pose_motion(self.model(), motion)
         return vertices, faces
 
     def export(self, motion: SMPLMotion, prompt: str, stem: Path, staging: _Staging) -> list[Path]:
