@@ -4,6 +4,7 @@ errors, editing by inpainting, and the evaluator's generate_fn."""
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -171,7 +172,7 @@ def test_another_kind_of_pipeline_json_is_refused(tiny_pipeline_dir, tmp_path):
 def test_a_training_run_gets_the_export_hint(tmp_path):
     run = tmp_path / "run"
     (run / "checkpoints").mkdir(parents=True)
-    with pytest.raises(ValueError, match=f"looks like a training run: export it with `vhdiff motion-export {run} OUT`"):
+    with pytest.raises(ValueError, match=re.escape(f"looks like a training run: export it with `vhdiff motion-export {run} OUT`")):
         read_pipeline_meta(run)
     with pytest.raises(FileNotFoundError, match="no motion model folder at"):
         MotionPipeline.from_pretrained(tmp_path / "missing")
