@@ -1,13 +1,15 @@
-"""Atomic file writes shared by the data modules: a reader sees the old file or the new one.
+"""Atomic file and folder writes: a reader sees the old file (folder) or the new one.
 
-Every writer goes through `atomic_path`: the content is written to a temporary file in the
-same folder (so the rename never crosses file systems), then `os.replace`d onto the final
-name; on any error the temporary file is removed and the old file is left untouched.
+Every file writer goes through `atomic_path`: the content is written to a temporary file in
+the same folder (so the rename never crosses file systems), then `os.replace`d onto the
+final name; on any error the temporary file is removed and the old file is left untouched.
+`atomic_folder` does the same for a whole folder.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,19 +17,19 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["atomic_path", "write_npz_atomic", "write_text_atomic"]
+__all__ = ["atomic_folder", "atomic_path", "write_npz_atomic", "write_text_atomic"]
 
 
 @contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside `path`; when the block succeeds it replaces `path`.
 
-    The temporary name ends in ".tmp", so writers that choose a format from the file
-    suffix (matplotlib, np.savez) must be told the format or given an open stream.
+    The temporary name keeps `path`'s suffix, so writers that choose a format from the
+    suffix (imageio, matplotlib) pick the right one.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
     os.close(handle)
     try:
         yield Path(temp)
@@ -36,6 +38,32 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         if os.path.exists(temp):
             os.unlink(temp)
         raise
+
+
+@contextmanager
+def atomic_folder(path: str | os.PathLike, *, replace: bool = True) -> Iterator[Path]:
+    """Yield a new temporary folder beside `path`; when the block succeeds it becomes `path`.
+
+    replace=True: an existing `path` is swapped out and deleted. replace=False: the rename
+    only succeeds onto a missing or empty `path` (OSError otherwise, e.g. when another
+    process filled it first). On any error the temporary folder is removed.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.tmp-"))
+    os.chmod(temp, 0o755)  # mkdtemp makes it private; the result is meant to be shared
+    try:
+        yield temp
+        if replace and path.exists():
+            old = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.old-"))
+            os.replace(path, old / path.name)
+            os.replace(temp, path)
+            shutil.rmtree(old)
+        else:
+            os.replace(temp, path)
+    finally:
+        if temp.exists():
+            shutil.rmtree(temp, ignore_errors=True)
 
 
 def write_npz_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> Path:

@@ -10,13 +10,13 @@ for the other accepted formats). Motions in SMPL parameters are saved by
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from vhdiff.atomic_io import atomic_path
 
 from .grid import to_uint8
 
@@ -33,27 +33,6 @@ __all__ = [
 ]
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
-
-
-@contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside `path` (same suffix); on success rename it to `path`.
-
-    On an exception the temporary file is removed and `path` is left untouched.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(
-        dir=target.parent, prefix=f".{target.stem}.", suffix=target.suffix
-    )
-    os.close(handle)
-    try:
-        yield Path(temp)
-        os.replace(temp, target)
-    except BaseException:
-        if os.path.exists(temp):
-            os.unlink(temp)
-        raise
 
 
 def _frames(frames: Any) -> np.ndarray:

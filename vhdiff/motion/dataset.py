@@ -313,6 +313,11 @@ class MotionTextDataset(Dataset):
         return len(self._clips)
 
     @property
+    def captions(self) -> list[list[str]]:
+        """Every item's captions, in item order (without reading any motion)."""
+        return [list(clip.captions) for clip in self._clips]
+
+    @property
     def ids(self) -> list[str]:
         """Clip IDs in item order (an ID repeats for each of its caption segments)."""
         return [clip.id for clip in self._clips]
@@ -368,21 +373,10 @@ class HumanML3DDataset(MotionTextDataset):
         )  # fmt: skip
 
     def _set_representation(self, stats: FeatureStats | None) -> None:
-        from vhdiff.motion.humanml3d import HUMANML3D_DIM
+        from vhdiff.motion.humanml3d import HUMANML3D_DIM, load_feature_stats
 
-        arrays = []
-        for name in ("Mean.npy", "Std.npy"):
-            path = self.root / name
-            if not path.is_file():
-                raise FileNotFoundError(
-                    f"{str(path)!r} not found; point at HumanML3D's folder (it ships Mean.npy "
-                    "and Std.npy beside new_joint_vecs/)"
-                )
-            arrays.append(np.load(path, allow_pickle=False))
-        self.stats = FeatureStats(mean=arrays[0], std=arrays[1], min_std=1e-8)
+        self.stats = load_feature_stats(self.root)
         self.feature_dim = HUMANML3D_DIM
-        if self.stats.dim != HUMANML3D_DIM:
-            raise ValueError(f"Mean.npy / Std.npy have {self.stats.dim} dims, expected 263")
 
     def _motion_file(self, clip_id: str) -> Path:
         return self.root / "new_joint_vecs" / f"{clip_id}.npy"

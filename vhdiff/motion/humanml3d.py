@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from vhdiff.motion import np_rotations as nr
-from vhdiff.motion.representation import as_frame_array
+from vhdiff.motion.representation import FeatureStats, as_frame_array
 
 __all__ = [
     "FOOT_CONTACT",
@@ -54,6 +54,7 @@ __all__ = [
     "ROOT_LINEAR_VELOCITY",
     "ROOT_YAW_VELOCITY",
     "ROTATIONS",
+    "load_feature_stats",
     "load_joint_vecs",
     "recover_from_ric",
     "recover_root",
@@ -105,6 +106,24 @@ def recover_from_ric(data: Any, *, joints_num: int = HUMANML3D_JOINTS) -> np.nda
     world[..., 0] += root[:, None, 0]
     world[..., 2] += root[:, None, 2]
     return np.concatenate((root[:, None], world), axis=1).astype(np.float32)
+
+
+def load_feature_stats(root: str | os.PathLike) -> FeatureStats:
+    """HumanML3D's normalisation, ``ROOT/Mean.npy`` and ``ROOT/Std.npy``, used as they are
+    (``min_std`` 1e-8); errors name the missing file and what the folder should hold."""
+    arrays = []
+    for name in ("Mean.npy", "Std.npy"):
+        path = Path(root) / name
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{str(path)!r} not found; point at HumanML3D's folder (it ships Mean.npy "
+                "and Std.npy beside new_joint_vecs/)"
+            )
+        arrays.append(np.load(path, allow_pickle=False))
+    stats = FeatureStats(mean=arrays[0], std=arrays[1], min_std=1e-8)
+    if stats.dim != HUMANML3D_DIM:
+        raise ValueError(f"Mean.npy / Std.npy have {stats.dim} dims, expected {HUMANML3D_DIM}")
+    return stats
 
 
 def load_joint_vecs(path: str | os.PathLike) -> np.ndarray:

@@ -23,12 +23,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from vhdiff.body.skeleton import FOOT_JOINTS
 from vhdiff.motion.geometry import joints_from_features_torch
-from vhdiff.motion.representation import CONTACTS, FEATURE_DIM, FeatureStats
+from vhdiff.motion.representation import CONTACTS, FEATURE_DIM, FeatureStats, foot_contacts
 
 __all__ = ["MotionGeometryLoss", "motion_geometry_hook"]
 
@@ -104,15 +105,10 @@ def _masked_mean(values: Tensor, mask: Tensor) -> Tensor:
 
 
 def _contacts_from_joints(joints: Tensor, fps: float) -> Tensor:
-    """Contact labels [B, T, 4] as vhdiff.motion.representation.foot_contacts computes them."""
-    from vhdiff.motion.representation import CONTACT_HEIGHT, CONTACT_SPEED
-
-    feet = joints[:, :, list(FOOT_JOINTS)]
-    step = feet[:, 1:] - feet[:, :-1]
-    step = torch.cat((step, step[:, -1:]), dim=1)
-    speed = step.norm(dim=-1) * fps
-    low = feet[..., 1] - feet[..., 1].amin(dim=1, keepdim=True)
-    return ((speed < CONTACT_SPEED) & (low < CONTACT_HEIGHT)).float()
+    """Contact labels [B, T, 4] of the data's joints [B, T, 22, 3] (no gradient needed):
+    vhdiff.motion.representation.foot_contacts, clip by clip."""
+    labels = [foot_contacts(clip, fps) for clip in joints.detach().cpu().double().numpy()]
+    return torch.as_tensor(np.stack(labels), dtype=joints.dtype, device=joints.device)
 
 
 def motion_geometry_hook(

@@ -422,7 +422,6 @@ def generate(args: argparse.Namespace, plan: _Plan) -> list[Any]:
     options = {"steps": args.steps, "guidance": args.guidance}
     if plan.source is None:
         seconds = 6.0 if args.length is None else float(args.length)
-        pipe.frames_for(seconds)  # a ValueError names the model's maximum
         return pipe(
             plan.prompts,
             seconds=seconds,

@@ -27,7 +27,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -174,13 +173,11 @@ class MotionPipeline:
         """Write the pipeline folder (fp16 weights with `fp16=True`); atomic: the folder is
         written under a temporary name and renamed over `directory`."""
         import copy
-        import shutil
+
+        from vhdiff.atomic_io import atomic_folder
 
         out = Path(directory)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.tmp-"))
-        os.chmod(tmp, 0o755)  # mkdtemp makes it private; the folder is meant to be shared
-        try:
+        with atomic_folder(out) as tmp:
             model = copy.deepcopy(self.model).cpu()
             if fp16:
                 model = model.half()
@@ -192,16 +189,6 @@ class MotionPipeline:
                 "diffusion": self.diffusion_section, "defaults": DEFAULTS, "info": self.info,
             }
             (tmp / PIPELINE_FILE).write_text(json.dumps(meta, indent=2) + "\n")
-            if out.exists():
-                old = out.with_name(f".{out.name}.old-{os.getpid()}")
-                os.replace(out, old)
-                os.replace(tmp, out)
-                shutil.rmtree(old)
-            else:
-                os.replace(tmp, out)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
         return out
 
     @classmethod
@@ -445,11 +432,12 @@ def read_pipeline_meta(folder: Path) -> dict[str, Any]:
 
 
 def _dataset_stats(root: Path, representation: str):
+    if representation == "humanml3d":
+        from vhdiff.motion.humanml3d import load_feature_stats
+
+        return load_feature_stats(root)
     from vhdiff.motion.representation import FeatureStats
 
-    if representation == "humanml3d":
-        mean, std = (np.load(root / name, allow_pickle=False) for name in ("Mean.npy", "Std.npy"))
-        return FeatureStats(mean=mean, std=std, min_std=1e-8)
     return FeatureStats.load(root / STATS_FILE)
 
 

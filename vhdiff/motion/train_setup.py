@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
+from vhdiff.atomic_io import atomic_folder, atomic_path
 from vhdiff.registry import register_dataset, register_loss_hook
 
 __all__ = ["REPRESENTATIONS", "MotionTrainingSet", "caption_embeddings", "ensure_builtin_set"]
@@ -49,21 +48,14 @@ def ensure_builtin_set(root: str | os.PathLike, *, clips: int = 4000, seed: int 
         )
     from vhdiff.data_prep.synthetic_motion import write_synthetic_set
 
-    root.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=f".{root.name}.building-"))
-    os.chmod(tmp, 0o755)  # mkdtemp makes it private; the data set is meant to be shared
+    print(f"building the built-in motion set ({clips} clips) in {root} ...", flush=True)
     try:
-        print(f"building the built-in motion set ({clips} clips) in {root} ...", flush=True)
-        write_synthetic_set(tmp, clips=clips, seed=seed, force=True)
-        if root.exists():
-            root.rmdir()  # empty (checked above); fails if another process filled it meanwhile
-        os.replace(tmp, root)
+        # replace=False: the rename fails if another process (a DDP rank) filled root first
+        with atomic_folder(root, replace=False) as tmp:
+            write_synthetic_set(tmp, clips=clips, seed=seed, force=True)
     except OSError:
         if not (root / "train.txt").is_file():
             raise
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return root
 
 
@@ -100,18 +92,11 @@ def caption_embeddings(
                 out = text_encoder.encode(chunk).float().cpu()
             table.update({text: out[i] for i, text in enumerate(chunk)})
         texts = sorted(table)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
+        with atomic_path(path) as tmp:
             save_file(
-                {"embeddings": torch.stack([table[t] for t in texts]).contiguous()}, tmp,
+                {"embeddings": torch.stack([table[t] for t in texts]).contiguous()}, str(tmp),
                 metadata={"texts": json.dumps(texts), "encoder": encoder, "params": json.dumps(params)},
             )
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
     return table
 
 
@@ -164,7 +149,7 @@ class MotionTrainingSet(Dataset):
         self.text_encoder = text_encoder
         self.embeddings: dict[str, Tensor] = {}
         if text_encoder:
-            captions = [c for i in range(len(self.data)) for c in self.data._clips[i].captions]
+            captions = [c for item in self.data.captions for c in item]
             self.embeddings = caption_embeddings(
                 root, captions, encoder=text_encoder, encoder_params=text_encoder_params
             )
