@@ -267,3 +267,13 @@ def test_generate_fn_pads_with_zeros_after_each_length(tiny_pipeline_dir, pipe):
 def test_generate_fn_refuses_another_frame_rate(tiny_pipeline_dir):
     with pytest.raises(ValueError, match="works at 20 fps but the dataset is at 30 fps"):
         load_generate_fn(tiny_pipeline_dir, fps=30.0)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({"steps": 0}, "steps must be an integer"), ({"guidance": -1.0}, "guidance must be a number >= 0"),
+     ({"sampler": "euler"}, "unknown sampler")],
+)
+def test_generate_fn_refuses_bad_sampling_settings_before_generating(tiny_pipeline_dir, options, message):
+    with pytest.raises(ValueError, match=message):
+        load_generate_fn(tiny_pipeline_dir, **options)

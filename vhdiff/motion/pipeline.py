@@ -457,6 +457,7 @@ def load_generate_fn(
         pipe = MotionPipeline.from_pretrained(path, device=device)
     if abs(pipe.fps - fps) > 1e-6:
         raise ValueError(f"the model works at {pipe.fps:g} fps but the dataset is at {fps:g} fps")
+    pipe._check_sampling(steps, sampler, guidance)  # bad settings fail before any generation
     target = stats if stats is not None else pipe.stats
     generator = torch.Generator(device=pipe.device).manual_seed(seed)
 
