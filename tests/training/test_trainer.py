@@ -44,6 +44,32 @@ def test_resume_is_exact(tmp_path, sampling, extra):
     assert steps == sorted(set(steps)) and steps[-1] == 12
 
 
+@pytest.mark.parametrize("num_workers", [0, 2])
+def test_data_position_counts_epochs_and_resumes_across_their_boundary(tmp_path, num_workers):
+    """40 samples / batch 16 = 2 batches an epoch: 7 steps end in epoch 3 after 1 batch.
+
+    One DataLoader spans all epochs (workers start once); a run stopped exactly at an
+    epoch's end (step 4) and resumed sees the same batches as one run, with workers too.
+    """
+    kw = {"data_size": 40, "max_steps": 7, "num_workers": num_workers}
+    full = tiny_trainer(tmp_path / "full", **kw)
+    full.fit()
+    assert (full.epoch, full.batch_in_epoch) == (3, 1)
+
+    first = tiny_trainer(tmp_path / "split", save_every=4, **kw)
+    first.fit(until_step=4)
+    assert (first.epoch, first.batch_in_epoch) == (2, 0)
+    second = tiny_trainer(tmp_path / "split", **kw)
+    assert second.resume_latest().name == "step_00000004"
+    second.fit()
+    assert (second.epoch, second.batch_in_epoch) == (3, 1)
+    assert_same(params(second.raw_model), params(full.raw_model))
+    if num_workers:
+        reference = tiny_trainer(tmp_path / "main_process", **{**kw, "num_workers": 0})
+        reference.fit()
+        assert_same(params(full.raw_model), params(reference.raw_model))
+
+
 def test_toy_model_learns(tmp_path):
     trainer = tiny_trainer(tmp_path, max_steps=150, log_every=25, lr=5e-3, batch_size=64, ema_decay=0)
     trainer.fit()

@@ -9,7 +9,13 @@ import pytest
 import torch
 from torch import nn
 
-from vhdiff.training import EMA, GlobalBatchSampler, WarmupSchedule, build_lr_scheduler
+from vhdiff.training import (
+    EMA,
+    EpochChainSampler,
+    GlobalBatchSampler,
+    WarmupSchedule,
+    build_lr_scheduler,
+)
 from vhdiff.training.seeding import get_rng_state, seed_everything, set_rng_state
 
 
@@ -93,6 +99,20 @@ def test_global_batches_split_across_ranks_equal_the_single_process_batches():
     assert other_epoch != one
     resumed = list(GlobalBatchSampler(num_samples=50, global_batch=8, seed=4, epoch=2, start_batch=4))
     assert resumed == one[4:]
+
+
+def test_epoch_chain_continues_epoch_after_epoch_from_a_mid_epoch_position():
+    chain = iter(EpochChainSampler(num_samples=50, global_batch=8, rank=1, world_size=2, seed=4, epoch=2, start_batch=4))
+    got = [next(chain) for _ in range(2 + 6 + 6 + 1)]
+    expected = []
+    for epoch, start in ((2, 4), (3, 0), (4, 0), (5, 0)):
+        expected += list(GlobalBatchSampler(
+            num_samples=50, global_batch=8, rank=1, world_size=2, seed=4, epoch=epoch, start_batch=start,
+        ))
+    assert got == expected[:15]
+    assert got[2] != got[8]  # epochs are shuffled differently
+    with pytest.raises(ValueError, match="fewer than one micro-batch"):
+        EpochChainSampler(num_samples=5, global_batch=8)
 
 
 def test_global_batch_sampler_errors_say_what_to_change():

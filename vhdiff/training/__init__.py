@@ -17,7 +17,7 @@ from vhdiff.training.checkpoint import (
 from vhdiff.training.distributed import DistributedContext, cleanup_distributed, init_distributed
 from vhdiff.training.ema import EMA
 from vhdiff.training.lr_schedule import WarmupSchedule, build_lr_scheduler
-from vhdiff.training.sampler import GlobalBatchSampler
+from vhdiff.training.sampler import EpochChainSampler, GlobalBatchSampler
 from vhdiff.training.seeding import seed_everything
 from vhdiff.training.trainer import (
     LossContext,
@@ -32,6 +32,7 @@ __all__ = [
     "CheckpointError",
     "CheckpointInfo",
     "DistributedContext",
+    "EpochChainSampler",
     "GlobalBatchSampler",
     "LossContext",
     "SampleContext",

@@ -60,3 +60,31 @@ class GlobalBatchSampler(Sampler[list[int]]):
         for b in range(self.start_batch, self.batches_per_epoch):
             start = b * self.global_batch + lo
             yield order[start:start + self.local_batch].tolist()
+
+
+class EpochChainSampler(Sampler[list[int]]):
+    """GlobalBatchSampler's epochs one after another, from (`epoch`, `start_batch`), without end.
+
+    One DataLoader over this sampler lives for a whole training run, so worker processes
+    start once (not once per epoch, which costs seconds each time on small data sets with
+    large batches) and keep prefetching across epoch boundaries. The batches are exactly
+    those of GlobalBatchSampler for epoch e, e + 1, ... (arguments as there).
+    """
+
+    def __init__(
+        self, *, num_samples: int, global_batch: int, rank: int = 0, world_size: int = 1,
+        seed: int = 0, epoch: int = 0, start_batch: int = 0, shuffle: bool = True,
+    ) -> None:
+        self._args = {
+            "num_samples": num_samples, "global_batch": global_batch, "rank": rank,
+            "world_size": world_size, "seed": seed, "shuffle": shuffle,
+        }
+        self.epoch = epoch
+        self.start_batch = start_batch
+        self.batches_per_epoch = GlobalBatchSampler(**self._args).batches_per_epoch  # validates
+
+    def __iter__(self) -> Iterator[list[int]]:
+        epoch, start = self.epoch, self.start_batch
+        while True:
+            yield from GlobalBatchSampler(**self._args, epoch=epoch, start_batch=start)
+            epoch, start = epoch + 1, 0

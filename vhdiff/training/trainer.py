@@ -46,7 +46,7 @@ from vhdiff.training.distributed import (
 from vhdiff.training.ema import EMA
 from vhdiff.training.logging import MetricsLogger
 from vhdiff.training.lr_schedule import LR_SCHEDULES, build_lr_scheduler
-from vhdiff.training.sampler import GlobalBatchSampler
+from vhdiff.training.sampler import EpochChainSampler, GlobalBatchSampler
 from vhdiff.training.seeding import get_rng_state, seed_everything, set_rng_state
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
@@ -461,22 +461,30 @@ class Trainer:
         return torch.autocast(device_type=self.device.type, dtype=self.amp_dtype)
 
     def _micro_batches(self) -> Iterator[Any]:
-        """Endless micro-batches from the saved data position, counting what is consumed."""
-        while True:
-            sampler = GlobalBatchSampler(
-                num_samples=len(self.dataset), global_batch=self.micro_global,
-                rank=self.ctx.rank, world_size=self.ctx.world_size, seed=self.config.seed,
-                epoch=self.epoch, start_batch=self.batch_in_epoch,
-            )
-            loader = DataLoader(
-                self.dataset, batch_sampler=sampler, collate_fn=self.collate_fn,
-                num_workers=self.config.num_workers, pin_memory=self.device.type == "cuda",
-            )
-            for batch in loader:
-                self.batch_in_epoch += 1
-                yield batch
-            self.epoch += 1
-            self.batch_in_epoch = 0
+        """Endless micro-batches from the saved data position, counting what is consumed.
+
+        One DataLoader for the whole run (workers start once and prefetch across epochs);
+        epoch / batch_in_epoch count the batches this process has taken, so a checkpoint
+        records exactly the consumed position whatever the workers have prefetched.
+        """
+        per_epoch = len(self.dataset) // self.micro_global
+        if self.batch_in_epoch >= per_epoch:  # saved right after an epoch's last batch
+            self.epoch, self.batch_in_epoch = self.epoch + 1, 0
+        sampler = EpochChainSampler(
+            num_samples=len(self.dataset), global_batch=self.micro_global,
+            rank=self.ctx.rank, world_size=self.ctx.world_size, seed=self.config.seed,
+            epoch=self.epoch, start_batch=self.batch_in_epoch,
+        )
+        loader = DataLoader(
+            self.dataset, batch_sampler=sampler, collate_fn=self.collate_fn,
+            num_workers=self.config.num_workers, pin_memory=self.device.type == "cuda",
+        )
+        for batch in loader:
+            self.batch_in_epoch += 1
+            if self.batch_in_epoch >= per_epoch:
+                self.epoch += 1
+                self.batch_in_epoch = 0
+            yield batch
 
     # ------------------------------------------------------------------ logging, hooks
     def _progress_bar(self, stop: int):
