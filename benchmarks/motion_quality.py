@@ -70,14 +70,19 @@ def main() -> None:
         if i == 0:
             notes = report.notes[:1]
         print(format_table(rows[-1:]), flush=True)
+        _write(args.out, rows, notes, timings)  # after every row: a time-limited run keeps what it measured
     machine = f"{platform.machine()}, {torch.cuda.get_device_name() if args.device.startswith('cuda') else 'CPU'}"
     notes.append(f"machine: {machine}; seconds per row (generation + scoring): {timings}")
     print()
     print(format_table(rows, notes))
-    Path(args.out).write_text(json.dumps(
+    _write(args.out, rows, notes, timings)
+    print(f"wrote {args.out}")
+
+
+def _write(path: str, rows: list, notes: list[str], timings: dict[str, float]) -> None:
+    Path(path).write_text(json.dumps(
         {"rows": [r.as_dict() for r in rows], "notes": notes, "seconds": timings}, indent=2
     ) + "\n")
-    print(f"wrote {args.out}")
 
 
 if __name__ == "__main__":
