@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -96,6 +97,7 @@ def inpaint(
     generator: torch.Generator | None = None,
     timestep_spacing: str = "trailing",
     progress: bool = False,
+    project_x0: Callable[[Tensor], Tensor] | None = None,
     **cond: Any,
 ) -> SampleOutput:
     """Fill in x where known_mask == 0, keeping x_known where known_mask == 1 (RePaint).
@@ -105,6 +107,13 @@ def inpaint(
     jump_n_sample > 1 resamples: every `jump_length` steps the walk re-noises back up
     `jump_length` steps and denoises again, harmonising known and generated parts.
     known_mask: broadcastable to x over its leading dims (1 = keep).
+    project_x0: optional projection onto a constraint set that the unknown part must meet
+        (e.g. a sum over the generated elements fixed by the known ones): called on the
+        model's x0 estimate [B, ...] at every reverse step, and the posterior mean
+        mu~_t(x_t, x0) (DDPM eq. 7) is taken of its result; the last step's mean is that
+        x0 itself, so the sample's unknown part lies in the constraint set. It must return
+        a tensor of x's shape; its known part may be anything (it is replaced). None
+        (default): plain RePaint, unchanged.
     """
     m = broadcast_mask(known_mask, x_known).to(x_known.dtype)
     T = diffusion.num_timesteps
@@ -128,17 +137,35 @@ def inpaint(
             if nxt < level:  # reverse step level -> level - 1
                 step = sub.reverse_step_params(step_model, x, level, cond)
                 out.nfe += 1
+                mean = step.mean
+                if project_x0 is not None:
+                    mean = _projected_mean(sub, project_x0, step.denoised.pred_x0, x, level)
                 if level > 0:
-                    unknown = step.mean + torch.exp(0.5 * step.log_variance) * _noise(x, generator)
+                    unknown = mean + torch.exp(0.5 * step.log_variance) * _noise(x, generator)
                     known = sub.schedule.q_sample(x_known, level - 1, generator=generator)
                 else:
-                    unknown, known = step.mean, x_known
+                    unknown, known = mean, x_known
                 x = m * known + (1 - m) * unknown
             else:  # forward step level -> level + 1: q(x_{l+1} | x_l)
                 a = sub_alphas[nxt]
                 x = math.sqrt(a) * x + math.sqrt(1 - a) * _noise(x, generator)
     out.sample = x
     return out
+
+
+def _projected_mean(
+    diffusion: GaussianDiffusion, project_x0: Callable[[Tensor], Tensor], x0: Tensor,
+    x_t: Tensor, t: int,
+) -> Tensor:
+    """mu~_t(x_t, project_x0(x0)): the reverse step's mean from the projected x0 estimate."""
+    projected = project_x0(x0)
+    if not isinstance(projected, Tensor) or projected.shape != x0.shape:
+        got = tuple(projected.shape) if isinstance(projected, Tensor) else type(projected).__name__
+        raise ValueError(
+            f"project_x0 returned {got} for an x0 estimate of shape {tuple(x0.shape)}; "
+            "it must return a tensor of the same shape"
+        )
+    return diffusion.schedule.posterior(projected, x_t, t).mean
 
 
 def ddim_invert(
