@@ -343,16 +343,21 @@ class MotionPipeline:
     def edit(
         self, source: SMPLMotion, prompt: str, *, keep: str, steps: int = 50, guidance: float = 2.5,
         seed: int | None = None, num: int = 1, jump_length: int = 10, jump_n_sample: int = 1,
-        progress: bool = False,
+        progress: bool = False, reach_keyframes: bool = True,
     ) -> list[Motion]:
         """Keep part of `source` and regenerate the rest from `prompt` (RePaint inpainting).
 
         keep: "lower" / "upper" (body part: lower = root trajectory, hips, legs, feet and
         contacts), "first:K" / "last:K" (keyframes, in-betweening), or several joined by
         commas ("first:20,last:20"). Sampling is DDPM ancestral over `steps` respaced steps.
+        reach_keyframes: with last:K, project every denoising step's x0 estimate so that the
+        generated frames bring the body to the kept end keyframes' world position and
+        heading (vhdiff.motion.edit.end_keyframe_projection). False: plain RePaint, where
+        the end keyframes keep their pose and height but stand wherever the new middle
+        leads. Body-part edits and first:K alone are not affected.
         """
         from vhdiff.diffusion import inpaint
-        from vhdiff.motion.edit import known_feature_mask, parse_keep
+        from vhdiff.motion.edit import end_keyframe_projection, known_feature_mask, parse_keep
         from vhdiff.motion.representation import root_heading, to_features
 
         if self.representation != "smpl":
@@ -381,12 +386,15 @@ class MotionPipeline:
         known = known[None].expand(num, -1, -1)
         seed = int(torch.randint(0, 2**31 - 1, ()).item()) if seed is None else int(seed)
         generator = torch.Generator(device=self.device).manual_seed(seed)
+        project = None
+        if reach_keyframes:
+            project = end_keyframe_projection(x_known[0], spec, stats=self.stats, fps=self.fps)
         cond = self.encode_text([prompt] * num)
         with torch.no_grad():
             out = inpaint(
                 self.diffusion, self.guided_model(guidance), x_known, known, steps=steps,
                 jump_length=jump_length, jump_n_sample=jump_n_sample, generator=generator,
-                progress=progress, **cond,
+                progress=progress, project_x0=project, **cond,
             )
         heading = float(root_heading(source)[0])
         start = (float(source.transl[0, 0]), float(source.transl[0, 2]))
