@@ -171,3 +171,64 @@ def test_bad_input(body, renderer):
     closed.close()
     with pytest.raises(ValueError, match="closed"):
         closed.render(vertices, faces)
+
+
+def walking_bodies(frames: int = 4):
+    """A mannequin that steps forward and lifts an arm: a moving body over the ground."""
+    model = load_body_model(kind="mannequin")
+    pose = torch.zeros(frames, 21, 3)
+    pose[:, 15, 2] = torch.linspace(0.0, 1.2, frames)
+    pose[:, 0, 0] = torch.linspace(0.0, -0.6, frames)  # left hip swings forward
+    transl = torch.zeros(frames, 3)
+    transl[:, 2] = torch.linspace(0.0, 0.8, frames)
+    out = model(torch.zeros(frames, 3), pose, transl=transl)
+    return out.vertices.numpy(), out.faces.numpy()
+
+
+def test_static_ground_fast_path_draws_the_same_pictures():
+    """Without depth, a fixed camera draws the ground once and lays each frame's bodies over
+    it; the pictures must match drawing the whole scene every frame (the return_depth path)
+    up to rounding at the body outlines, for one body and for two."""
+    vertices, faces = walking_bodies()
+    with MeshRenderer(width=160, height=160) as r:
+        for bodies in (vertices, [vertices, vertices[:, :, [2, 1, 0]] * [1, 1, -1]]):
+            fast = r.render(bodies, faces)
+            whole, depth = r.render(bodies, faces, return_depth=True)
+            difference = np.abs(fast.astype(int) - whole.astype(int))
+            assert difference.mean() < 0.2 and np.percentile(difference, 99.9) <= 12
+            body = depth > 0
+            assert body.mean() > 0.02  # the comparison covers a body, not only the ground
+            assert difference.max(-1)[body].mean() < 1.0
+            assert np.ptp(fast.reshape(4, -1).mean(1)) > 0  # the frames differ: it moves
+
+
+def test_iter_frames_checks_now_and_draws_lazily(body, renderer):
+    vertices, faces = body
+    with pytest.raises(ValueError, match="index vertex"):
+        renderer.iter_frames(vertices[:, :100], faces)  # before any frame is asked for
+    frames = renderer.iter_frames(vertices, faces)
+    first = next(frames)
+    assert first.shape == (SIZE, SIZE, 3) and first.dtype == np.uint8
+    rest = list(frames)
+    assert len(rest) == 2
+    np.testing.assert_array_equal(np.stack([first, *rest]), renderer.render(vertices, faces))
+
+
+def test_fast_path_only_where_the_ground_picture_is_the_same_every_frame():
+    """The ground is drawn once only for one fixed camera above the ground plane and no
+    shadows; a follow camera, shadows or an eye below the plane draw the whole scene."""
+    vertices, faces = walking_bodies(2)
+    cases = [
+        ({}, True),
+        ({"camera": "follow"}, False),
+        ({"shadows": True}, False),
+        ({"elevation": -25.0}, False),
+        ({"elevation": -25.0, "ground": False}, True),  # no ground to hide anything
+    ]
+    for options, expected in cases:
+        with MeshRenderer(width=96, height=96, **options) as r:
+            job = r._prepare(vertices, faces, None)
+            assert r._ground_is_static(job) is expected, options
+            if not expected:  # same pictures either way
+                whole, _ = r.render(vertices, faces, return_depth=True)
+                np.testing.assert_array_equal(r.render(vertices, faces), whole)

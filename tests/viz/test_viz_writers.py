@@ -130,3 +130,71 @@ def test_bad_fps_and_frames(tmp_path):
         write_mp4(tmp_path / "a.mp4", np.zeros((0, 4, 4, 3), np.uint8), fps=10)
     with pytest.raises(ValueError, match="SMPLMotion"):
         writers.write_motion(tmp_path / "m.npz", {"poses": 1})
+
+
+def test_mp4_streams_an_iterator_in_order_under_a_temporary_name(tmp_path):
+    """Frames from a generator are encoded as they come, in order, all of them; while they
+    stream, only a hidden temporary file exists beside the destination."""
+    import imageio.v3 as iio
+
+    frames = coloured_frames(9, height=33, width=40)  # odd height: padded per frame
+    path = tmp_path / "stream.mp4"
+    seen = []
+
+    def produce():
+        for t, frame in enumerate(frames):
+            if t == 5:  # part-way: the final name is not there, a temporary one is
+                seen.append(sorted(p.name for p in tmp_path.iterdir()))
+            yield frame
+
+    assert write_mp4(path, produce(), fps=12) == path
+    assert path.name not in seen[0] and len(seen[0]) == 1
+    assert seen[0][0].startswith(".stream.") and seen[0][0].endswith(".mp4")
+    back = iio.imread(path)
+    assert back.shape == (9, 34, 40, 3)
+    assert iio.immeta(path)["fps"] == pytest.approx(12.0)
+    np.testing.assert_allclose(back[:, :33].mean((1, 2)), frames.mean((1, 2)), atol=6)
+    assert [p.name for p in tmp_path.iterdir()] == ["stream.mp4"]
+
+
+def test_mp4_stream_failing_part_way_leaves_no_file(tmp_path):
+    """An error while frames stream in: the error reaches the caller, no file (or temporary
+    file) is left, and an older file at the destination is untouched."""
+    frames = coloured_frames(6)
+
+    def failing():
+        yield from frames[:3]
+        raise RuntimeError("simulated renderer failure")
+
+    path = tmp_path / "fail.mp4"
+    with pytest.raises(RuntimeError, match="simulated"):
+        write_mp4(path, failing(), fps=10)
+    assert list(tmp_path.iterdir()) == []
+    path.write_bytes(b"older video")
+    with pytest.raises(RuntimeError, match="simulated"):
+        write_mp4(path, failing(), fps=10)
+    assert [p.name for p in tmp_path.iterdir()] == ["fail.mp4"]
+    assert path.read_bytes() == b"older video"
+
+
+def test_streamed_frames_must_share_one_size(tmp_path):
+    frames = list(coloured_frames(4))
+    frames[2] = frames[2][:-2]
+    with pytest.raises(ValueError, match=r"frame 2 has shape \[46, 64, 3\] but frame 0 has"):
+        write_mp4(tmp_path / "a.mp4", iter(frames), fps=10)
+    with pytest.raises(ValueError, match="at least one frame"):
+        write_mp4(tmp_path / "b.mp4", iter([]), fps=10)
+    with pytest.raises(ValueError, match=r"shape \[H, W, 3\]"):
+        write_mp4(tmp_path / "c.mp4", iter([np.zeros((2, 8, 8, 3), np.uint8)]), fps=10)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_gif_and_png_take_an_iterator_too(tmp_path):
+    import imageio.v3 as iio
+
+    frames = coloured_frames(3, height=16, width=16)
+    gif = write_frames(tmp_path / "a.gif", iter(frames), fps=10)
+    assert iio.imread(gif, index=None).shape[:3] == (3, 16, 16)
+    pngs = write_frames(tmp_path / "pngs", (f for f in frames), fps=10)
+    assert len(pngs) == 3
+    np.testing.assert_array_equal(iio.imread(pngs[2]), frames[2])

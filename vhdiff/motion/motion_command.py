@@ -31,6 +31,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -359,11 +360,13 @@ class _Exporter:
             )
         return out.joints[0, :22].cpu().numpy()
 
-    def frames(self, motion: SMPLMotion, title: str) -> np.ndarray:
-        """uint8 [T, size, size, 3] pictures of the motion."""
-        from vhdiff.viz.render_command import pose_motion
-
-        vertices, joints, faces = pose_motion(self.model(), motion)
+    def frames(
+        self, posed: tuple[np.ndarray, np.ndarray, np.ndarray], title: str
+    ) -> np.ndarray | Iterator[np.ndarray]:
+        """Pictures of a posed motion (pose_motion's vertices, joints, faces): uint8
+        [T, size, size, 3] stick figures, or the mesh renderer's frames one by one (an
+        iterator, so the MP4 writer encodes while the next frame is drawn)."""
+        vertices, joints, faces = posed
         size = self.args.size
         if self.args.body == "skeleton":
             from vhdiff.viz.skeleton import render_skeleton
@@ -373,23 +376,19 @@ class _Exporter:
             from vhdiff.viz.mesh_renderer import MeshRenderer
 
             self._renderer = MeshRenderer(width=size, height=size)
-        return self._renderer.render(vertices, faces)
-
-    def meshes(self, motion: SMPLMotion) -> tuple[np.ndarray, np.ndarray]:
-        from vhdiff.viz.render_command import pose_motion
-
-        vertices, _, faces = pose_motion(self.model(), motion)
-        return vertices, faces
+        return self._renderer.iter_frames(vertices, faces)
 
     def export(self, motion: SMPLMotion, prompt: str, stem: Path, staging: _Staging) -> list[Path]:
         """Write every requested output of one motion under temporary names."""
+        from vhdiff.viz.render_command import pose_motion
         from vhdiff.viz.writers import write_frames, write_mesh_sequence
 
         finals = [_with_suffix(stem, ".npz")]
         motion.save(staging.file(finals[-1]))
+        posed = pose_motion(self.model(), motion) if self.video or self.args.obj else None
         if self.video is not None:
             finals.append(_with_suffix(stem, self.video))
-            write_frames(staging.file(finals[-1]), self.frames(motion, prompt), motion.fps)
+            write_frames(staging.file(finals[-1]), self.frames(posed, prompt), motion.fps)
         if self.args.bvh:
             from vhdiff.body.bvh import write_bvh
 
@@ -397,7 +396,7 @@ class _Exporter:
             write_bvh(staging.file(finals[-1]), motion, rest_joints=self.rest_joints(motion))
         if self.args.obj:
             finals.append(stem.with_name(f"{stem.name}_obj"))
-            vertices, faces = self.meshes(motion)
+            vertices, _, faces = posed
             write_mesh_sequence(staging.folder(finals[-1]), vertices, faces, prefix=f"{stem.name}_")
         return finals
 
