@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .camera import Camera, fit_distance, frame_points, look_at, view_direction
+from .camera import Camera, bounds, fit_distance, frame_points, look_at, view_direction
 
 __all__ = ["BODY_COLORS", "MeshRenderer", "vertex_normals"]
 
@@ -42,17 +42,31 @@ WINDOW_MARGIN = 2  # pixels around the projected body box in the fast path's ren
 
 
 def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    """Unit vertex normals [V, 3]: the area-weighted sum of the adjacent face normals."""
-    tri = vertices[faces]
-    face_normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
-    normals = np.zeros_like(vertices)
-    for corner in range(3):
-        for axis in range(3):
-            normals[:, axis] += np.bincount(
-                faces[:, corner], weights=face_normals[:, axis], minlength=len(vertices)
-            )
-    length = np.linalg.norm(normals, axis=1, keepdims=True)
-    return normals / np.where(length > 0, length, 1.0)
+    """Unit vertex normals [V, 3] (the vertices' float dtype): the area-weighted sum of the
+    adjacent face normals (face normal = cross product of two edges, length = 2 x area).
+
+    `np.take` and one bincount per corner and axis: ~3x faster than fancy indexing
+    `vertices[faces]` on the mannequin's 48k faces (this runs once per rendered frame).
+    """
+    count = len(vertices)
+    a, b, c = (np.take(vertices, faces[:, corner], axis=0) for corner in range(3))
+    face_normals = np.ascontiguousarray(np.cross(b - a, c - a).T, dtype=np.float64)  # [3, F]
+    normals = np.empty((3, count))
+    for axis in range(3):
+        normals[axis] = sum(
+            np.bincount(faces[:, corner], weights=face_normals[axis], minlength=count)
+            for corner in range(3)
+        )
+    length = np.sqrt((normals * normals).sum(0))
+    normals /= np.where(length > 0, length, 1.0)
+    dtype = vertices.dtype if vertices.dtype.kind == "f" else np.float64
+    return normals.T.astype(dtype)
+
+
+def _bounds_of(bodies: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Bounding box (low [3], high [3]) of every vertex of every body and frame."""
+    boxes = [bounds(body) for body in bodies]
+    return np.min([b[0] for b in boxes], axis=0), np.max([b[1] for b in boxes], axis=0)
 
 
 def _as_numpy(array: Any) -> np.ndarray:
@@ -199,7 +213,11 @@ class MeshRenderer:
 
     def cameras(self, bodies: list[np.ndarray]) -> list[Camera]:
         """One Camera per frame for these (already arranged) bodies."""
-        everything = np.concatenate([b.reshape(b.shape[0], -1, 3) for b in bodies], axis=1)
+        everything = (
+            bodies[0]
+            if len(bodies) == 1
+            else np.concatenate([b.reshape(b.shape[0], -1, 3) for b in bodies], axis=1)
+        )
         frames = everything.shape[0]
         if self.camera_mode == "frame":
             camera = frame_points(
@@ -244,14 +262,15 @@ class MeshRenderer:
 
     def _ground_mesh(self, bodies: list[np.ndarray], cameras: list[Camera]) -> Any:
         pyrender = self._pyrender
-        everything = np.concatenate([b.reshape(-1, 3) for b in bodies])
-        floor = float(everything[:, 1].min())
+        low, high = _bounds_of(bodies)
+        floor = float(low[1])
         eyes = np.stack([c.pose[:3, 3] for c in cameras])
-        span = np.concatenate([everything[:, [0, 2]], eyes[:, [0, 2]]])
+        span_low = np.minimum(low, eyes.min(0))[[0, 2]]
+        span_high = np.maximum(high, eyes.max(0))[[0, 2]]
         tile = self.ground_tile
-        margin = 2.0 + 2.0 * float(np.ptp(everything[:, 1]))
-        lo = np.floor((span.min(0) - margin) / tile).astype(int)
-        hi = np.ceil((span.max(0) + margin) / tile).astype(int)
+        margin = 2.0 + 2.0 * float(high[1] - low[1])
+        lo = np.floor((span_low - margin) / tile).astype(int)
+        hi = np.ceil((span_high + margin) / tile).astype(int)
         ii, jj = np.meshgrid(np.arange(lo[0], hi[0]), np.arange(lo[1], hi[1]), indexing="ij")
         ii, jj = ii.ravel(), jj.ravel()
         corners = np.array([[0, 0], [0, 1], [1, 1], [1, 0]])  # counter-clockwise seen from +Y
@@ -289,8 +308,7 @@ class MeshRenderer:
     def _add_lights(self, scene: Any, bodies: list[np.ndarray]) -> None:
         """Two directional lights (key and fill) aimed at the centre of the whole motion."""
         pyrender = self._pyrender
-        everything = np.concatenate([b.reshape(-1, 3) for b in bodies])
-        centre = (everything.min(0) + everything.max(0)) / 2
+        centre = np.mean(_bounds_of(bodies), axis=0)
         for direction, intensity in (((1.0, 2.0, 2.0), 3.0), ((-1.5, 1.0, -1.0), 1.5)):
             eye = centre + np.asarray(direction)
             scene.add(
@@ -452,7 +470,7 @@ class MeshRenderer:
         first = job.cameras[0].pose
         if self.shadows or any(not np.array_equal(c.pose, first) for c in job.cameras[1:]):
             return False
-        floor = min(float(b[..., 1].min()) for b in job.bodies)
+        floor = float(_bounds_of(job.bodies)[0][1])
         return not self.ground or float(first[1, 3]) > floor + 1e-6
 
     def _body_windows(self, job: _Job) -> tuple[np.ndarray, int, int]:
