@@ -8,7 +8,9 @@ yet, a RANDOM model of the same config, configs/motion_synthetic.yaml, and it sa
 1. end to end: `vhdiff motion PROMPT --out walk.mp4` run in this process (cli.main), i.e.
    everything but the interpreter start and `import torch`: model and text-encoder
    loading, generation, posing the mannequin, rendering a SIZE x SIZE MP4, writing the
-   .npz. Measured first, so the lazy imports (pyrender, tokenizers, ...) count;
+   .npz. Measured first, so the lazy imports (pyrender, tokenizers, ...) count. Split into
+   load + generate and pose + render + write, the latter into posing, starting the
+   renderer (importing pyrender and OpenGL) and drawing the frames while ffmpeg encodes;
 2. generation alone, warm (text encoding + 50 guided DDIM steps + features -> SMPL), the
    median of --runs calls, and the same without guidance for comparison;
 3. peak resident memory of the process (resource.getrusage ru_maxrss) after step 1 and at
@@ -105,10 +107,18 @@ def main() -> None:
 
         return wrapper
 
-    # split the end-to-end time: model loading + generation, then posing + rendering + writing
+    # split the end-to-end time: model loading + generation, then posing + rendering + writing,
+    # and within the latter: posing the body, starting the renderer (importing pyrender,
+    # OpenGL), and the rest: drawing the frames while ffmpeg encodes them
+    from vhdiff.viz import mesh_renderer, render_command
+
     motion_command.generate = timed("load + generate", motion_command.generate)
     motion_command._Exporter.export = timed(
         "pose + render + write", motion_command._Exporter.export
+    )
+    render_command.pose_motion = timed("pose", render_command.pose_motion)
+    mesh_renderer.MeshRenderer.__init__ = timed(
+        "renderer start", mesh_renderer.MeshRenderer.__init__
     )
 
     out = work / "walk.mp4"
@@ -125,7 +135,15 @@ def main() -> None:
         f"{args.size}x{args.size} MP4, mannequin): {end_to_end:.2f} s; "
         f"peak memory so far {after_cli:.0f} MB"
     )
-    print("  of which " + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in stages.items()))
+    outer = ("load + generate", "pose + render + write")
+    print("  of which " + ", ".join(f"{name} {stages[name]:.2f} s" for name in outer))
+    inner = {name: seconds for name, seconds in stages.items() if name not in outer}
+    rest = stages["pose + render + write"] - sum(inner.values())
+    print(
+        "  pose + render + write: "
+        + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in inner.items())
+        + f", drawing the frames + encoding + .npz {rest:.2f} s"
+    )
 
     pipe = MotionPipeline.from_pretrained(checkpoint)
     frames = pipe.frames_for(args.seconds)

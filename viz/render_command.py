@@ -135,6 +135,7 @@ def run(args: argparse.Namespace) -> int:
         images = render_skeleton(
             joints, size=args.size, title=args.title, azimuth=args.azimuth, elevation=args.elevation
         )
+        written = write_frames(out, images, fps)
     else:
         from .gl import GLUnavailableError
         from .mesh_renderer import MeshRenderer
@@ -150,14 +151,13 @@ def run(args: argparse.Namespace) -> int:
         except GLUnavailableError as exc:  # one line on stderr, like the CLI's user errors
             print(f"vhdiff render: error: {exc}", file=sys.stderr)
             return 2
-        with renderer:
-            images = renderer.render(vertices, faces)
-    written = write_frames(out, images, fps)
+        with renderer:  # frames stream into the writer as they are drawn
+            written = write_frames(out, renderer.iter_frames(vertices, faces), fps)
     if args.meshes:
         write_mesh_sequence(args.meshes, vertices, faces)
     where = f"{len(written)} PNG files in {out}" if isinstance(written, list) else str(out)
     print(
-        f"wrote {where}: {len(images)} frames at {fps:g} fps, {args.size}x{args.size}, "
+        f"wrote {where}: {len(frames)} frames at {fps:g} fps, {args.size}x{args.size}, "
         f"body {args.body}" + (f"; meshes in {args.meshes}" if args.meshes else "")
     )
     return 0
