@@ -7,10 +7,14 @@
     with MeshRenderer(width=512, height=512) as renderer:
         frames = renderer.render(out.vertices, out.faces)  # uint8 [T, 512, 512, 3]
         frames = renderer.render([motion_a, motion_b], faces)  # two bodies side by side
+        write_mp4("walk.mp4", renderer.iter_frames(out.vertices, out.faces), fps=20)  # streamed
 
 Conventions (vhdiff.body): Y up, metres, bodies face +Z. The ground plane lies at the
-lowest vertex of the whole motion. One OpenGL context, scene, ground and light set is
-kept for the renderer's life; only the body meshes change from frame to frame.
+lowest vertex of the whole motion. One OpenGL context serves the whole process; each
+motion gets one scene (ground, lights) where only the body meshes change from frame to
+frame. With one
+fixed camera (the default) the ground is drawn once per motion and each frame draws only
+the bodies, in a small window, laid over it (see `MeshRenderer._composited_frames`).
 OpenGL is set up by `vhdiff.viz.gl` (EGL by default; a clear error when unavailable).
 """
 

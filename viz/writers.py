@@ -3,7 +3,8 @@
 Every file is written atomically: to a temporary name in the target folder, then renamed
 with `os.replace`, so a reader never sees half a file and an interrupted write leaves the
 previous file (if any) intact. Frames are uint8 [T, H, W, 3] (see vhdiff.viz.grid.to_uint8
-for the other accepted formats). Motions in SMPL parameters are saved by
+for the other accepted formats) or an iterable of [H, W, 3] frames, which `write_mp4`
+streams into ffmpeg as they come (e.g. from `MeshRenderer.iter_frames`). Motions in SMPL parameters are saved by
 `vhdiff.body.SMPLMotion.save` (also atomic); `write_motion` forwards to it.
 """
 
