@@ -31,6 +31,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
     os.close(handle)
+    os.chmod(temp, _file_mode())  # mkstemp makes it private; a plain open() would not
     try:
         yield Path(temp)
         os.replace(temp, path)
@@ -38,6 +39,13 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         if os.path.exists(temp):
             os.unlink(temp)
         raise
+
+
+def _file_mode() -> int:
+    """The mode open() gives a new file: 0o666 less the process umask."""
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 @contextmanager

@@ -13,8 +13,15 @@ from vhdiff.data_prep.motion_vocab.captions import HELD_OUT_TEMPLATES, SUBJECTS,
 
 from vhdiff.motion.pipeline import MotionPipeline, bundled_model_dir
 
-WALK_PROMPTS = ("somebody strolls ahead", "someone ambles forward")
-HOP_PROMPTS = ("an individual hops repeatedly", "a man keeps hopping in one spot")
+# free-text wordings: their verbs never occur in a training caption (checked below)
+WALK_PROMPTS = (
+    "somebody strolls ahead", "someone ambles forward", "a person paces forward",
+    "a man wanders forward", "a woman treks ahead", "a person marches forward",
+)
+HOP_PROMPTS = (
+    "an individual hops repeatedly", "a man keeps hopping in one spot", "a person bounds up",
+    "someone bounces up and down", "a person springs into the air",
+)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +46,8 @@ def test_bundled_folder_is_small_fp16_safetensors():
     folder = bundled_model_dir()
     files = [p for p in folder.rglob("*") if p.is_file()]
     assert sorted(p.relative_to(folder).as_posix() for p in files) == [
-        "feature_stats.npz", "model/config.json", "model/model.safetensors", "pipeline.json",
+        "captions.safetensors", "feature_stats.npz", "model/config.json", "model/model.safetensors",
+        "pipeline.json",
     ]  # fmt: skip
     assert sum(p.stat().st_size for p in files) <= 20 * 2**20
     with safe_open(str(folder / "model" / "model.safetensors"), framework="pt") as f:
@@ -69,7 +77,8 @@ def test_the_paraphrases_are_not_training_wordings():
     words = _template_words()
     # the verbs and adverbs that carry the meaning; "ahead" and "spot" do occur in training
     # captions ("runs straight ahead", "jumps on the spot")
-    for new in ("strolls", "ambles", "hops", "hopping", "repeatedly", "keeps", "individual"):
+    for new in ("strolls", "ambles", "paces", "wanders", "treks", "marches", "hops", "hopping",
+                "bounds", "bounces", "springs", "repeatedly", "keeps", "individual"):
         assert new not in words, new
     assert "hops" in HELD_OUT_TEMPLATES["predicates"]["jump"]  # test-split captions only
     assert "walks" in words and "jumps" in words
@@ -83,19 +92,35 @@ def _travel_and_rise(motion) -> tuple[float, float]:
     return travel, rise
 
 
-def test_paraphrased_prompts_give_the_asked_for_motion(bundled):
-    """Walking paraphrases travel far; hopping paraphrases stay near their spot and lift the
-    pelvis above its standing height. 3 motions per prompt, 3 s, DDIM 20, guidance 2.5."""
-    motions = bundled([*WALK_PROMPTS, *HOP_PROMPTS], seconds=3.0, num_per_prompt=3, steps=20, seed=0)
-    measures = {p: [_travel_and_rise(m) for m in motions if m.prompt == p] for p in (*WALK_PROMPTS, *HOP_PROMPTS)}
+@pytest.mark.parametrize("strength, share", [(0.5, 0.85), (0.0, 0.65)])
+def test_paraphrased_prompts_give_the_asked_for_motion(bundled, strength, share):
+    """Walking paraphrases travel (> 1.5 m in 3 s); hopping ones stay near their spot (< 1.5 m)
+    and lift the pelvis > 12 cm above its median height. 11 wordings x 4 motions, 3 s, DDIM
+    20, guidance 2.5, with the bundled prompt snapping (strength 0.5) and without it (0).
+    Measured: 40 of 44 motions as asked with snapping ('bounds up' fails: MiniLM puts it
+    nearest to standing captions), 31 of 44 without ('ambles', 'treks', 'bounds' miss)."""
+    from vhdiff.motion.prompt_snapping import SnapSettings
+
+    prompts = (*WALK_PROMPTS, *HOP_PROMPTS)
+    bundled.snapping = SnapSettings(strength=strength)
+    try:
+        motions = bundled(list(prompts), seconds=3.0, num_per_prompt=4, steps=20, seed=0)
+    finally:
+        bundled.snapping = SnapSettings()
+    measures = {p: [_travel_and_rise(m) for m in motions if m.prompt == p] for p in prompts}
+    hits = 0
     for prompt, values in measures.items():
-        print(f"{prompt!r}: " + ", ".join(f"travel {t:.2f} m rise {r:.3f} m" for t, r in values))
+        good = [t > 1.5 if prompt in WALK_PROMPTS else (t < 1.5 and r > 0.12) for t, r in values]
+        hits += sum(good)
+        print(f"{prompt!r}: {sum(good)}/{len(good)} as asked; " + ", ".join(
+            f"travel {t:.2f} m rise {r:.3f} m" for t, r in values))
     walk = np.array([v for p in WALK_PROMPTS for v in measures[p]])
     hop = np.array([v for p in HOP_PROMPTS for v in measures[p]])
     walk_travel, walk_rise = np.median(walk, axis=0)
     hop_travel, hop_rise = np.median(hop, axis=0)
-    print(f"median travel walk {walk_travel:.2f} m, hop {hop_travel:.2f} m; "
-          f"median rise walk {walk_rise:.3f} m, hop {hop_rise:.3f} m")  # fmt: skip
+    print(f"{hits}/{len(motions)} motions as asked; median travel walk {walk_travel:.2f} m, hop "
+          f"{hop_travel:.2f} m; median rise walk {walk_rise:.3f} m, hop {hop_rise:.3f} m")  # fmt: skip
+    assert hits >= share * len(motions)
     assert walk_travel > 2.0  # 3 s of walking
     assert walk_travel > 3.0 * hop_travel
     assert hop_rise > 1.25 * walk_rise

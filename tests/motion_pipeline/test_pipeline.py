@@ -193,8 +193,8 @@ def test_in_betweening_keeps_the_keyframes(pipe, source):
         assert motion.num_frames == 30 and motion.prompt == "a person jumps"
         np.testing.assert_allclose(motion.joints[:8], want[:8], atol=1e-4)
         np.testing.assert_allclose(rotations(motion.smpl)[:8], rotations(source)[:8], atol=1e-4)
-        # the last keyframes keep their pose and height; where they stand and face follows
-        # from the regenerated middle (the features hold root velocities, not positions)
+        # the last keyframes keep their pose and height (their world position and heading
+        # are reached through the keyframe projection: tests/motion_pipeline/test_inbetween.py)
         got, src = rotations(motion.smpl)[-5:, 1:], rotations(source)[-5:, 1:]
         np.testing.assert_allclose(got, src, atol=1e-4)
         np.testing.assert_allclose(motion.smpl.transl[-5:, 1], source.transl[-5:, 1], atol=1e-5)

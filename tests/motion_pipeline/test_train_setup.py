@@ -129,6 +129,15 @@ def test_train_two_steps_export_and_generate(tmp_path, capsys):
         assert {f.get_slice(k).get_dtype() for k in f.keys()} == {"F16"}  # noqa: SIM118
     pipe = MotionPipeline.from_pretrained(out)
     assert pipe.max_frames == 60 and pipe.fps == 20.0
+    # prompt snapping: the index holds the TRAIN split's captions only
+    from vhdiff.motion.dataset import MotionTextDataset
+
+    def split_captions(split):
+        return {c for item in MotionTextDataset(data, split, min_frames=10, max_frames=60).captions for c in item}
+
+    assert meta["prompt_snapping"]["strength"] == 0.5
+    assert set(pipe.caption_index.texts) == split_captions("train")
+    assert not (split_captions("test") - split_captions("train")) & set(pipe.caption_index.texts)
     np.testing.assert_allclose(pipe.stats.mean, np.load(data / "feature_stats.npz")["mean"])
     motions = pipe(["a person walks forward", "someone jumps"], seconds=1.0, steps=2, seed=0)
     assert [m.num_frames for m in motions] == [20, 20]

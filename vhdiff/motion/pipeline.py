@@ -11,6 +11,9 @@ A pipeline folder (written by `save_pretrained`, read by `from_pretrained`)::
     DIR/model/config.json   the MotionTransformer's constructor config
     DIR/model/model.safetensors
     DIR/feature_stats.npz   the normalisation of the features the model was trained on
+    DIR/captions.safetensors  optional: the training captions' text embeddings, for prompt
+                            snapping (vhdiff.motion.prompt_snapping; pipeline.json's
+                            "prompt_snapping" holds its settings)
 
 `MotionPipeline.from_run(RUN_DIR)` builds one from a `vhdiff train` run (its newest
 checkpoint, EMA weights) and `vhdiff motion-export RUN_DIR OUT` writes that as a folder.
@@ -104,14 +107,20 @@ class MotionPipeline:
         representation: "smpl" (140/136-dim SMPL-parameter features) or "humanml3d" (263).
         fps: frame rate of the features.
         device: where the model runs.
+        caption_index: the training captions' embeddings (vhdiff.motion.prompt_snapping), or
+            None; with it, prompts are pulled towards the nearest training captions by
+            `snapping` (a SnapSettings; default strength 0.5). Set `pipe.snapping =
+            SnapSettings(strength=0)` to give the model the raw prompt embeddings.
     """
 
     def __init__(
         self, *, model: torch.nn.Module, diffusion_section: dict[str, Any], stats: Any,
         text_encoder: dict[str, Any] | None, representation: str = "smpl", fps: float = 20.0,
         device: str | torch.device = "cpu", info: dict[str, Any] | None = None,
+        caption_index: Any = None, snapping: Any = None,
     ) -> None:
         from vhdiff.config import DiffusionSection, build_diffusion
+        from vhdiff.motion.prompt_snapping import DEFAULT_SNAPPING
 
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
@@ -123,6 +132,8 @@ class MotionPipeline:
         self.fps = float(fps)
         self.info = dict(info or {})
         self._text_encoder = None
+        self.caption_index = caption_index
+        self.snapping = DEFAULT_SNAPPING if snapping is None else snapping
         dim = getattr(model, "input_dim", None) or model.config.get("input_dim")
         if stats.dim != dim:
             raise ValueError(f"feature stats have {stats.dim} dims but the model takes {dim}")
@@ -157,16 +168,19 @@ class MotionPipeline:
     ) -> MotionPipeline:
         """Load a pipeline folder (None: the bundled default model)."""
         from vhdiff.backbones import MotionTransformer
+        from vhdiff.motion.prompt_snapping import CAPTIONS_FILE, CaptionIndex, SnapSettings
         from vhdiff.motion.representation import FeatureStats
 
         folder = bundled_model_dir() if path is None else Path(path)
         meta = read_pipeline_meta(folder)
         model = MotionTransformer.from_pretrained(folder / MODEL_DIR, dtype=torch.float32)
+        index = CaptionIndex.load(folder / CAPTIONS_FILE) if (folder / CAPTIONS_FILE).is_file() else None
         return cls(
             model=model.float(), diffusion_section=meta["diffusion"],
             stats=FeatureStats.load(folder / STATS_FILE), text_encoder=meta.get("text_encoder"),
             representation=meta.get("representation", "smpl"), fps=meta.get("fps", 20.0),
-            device=device, info=meta.get("info"),
+            device=device, info=meta.get("info"), caption_index=index,
+            snapping=SnapSettings(**meta["prompt_snapping"]) if meta.get("prompt_snapping") else None,
         )
 
     def save_pretrained(self, directory: str | os.PathLike, *, fp16: bool = False) -> Path:
@@ -188,14 +202,24 @@ class MotionPipeline:
                 "fps": self.fps, "text_encoder": self.text_encoder_spec,
                 "diffusion": self.diffusion_section, "defaults": DEFAULTS, "info": self.info,
             }
+            if self.caption_index is not None:
+                from vhdiff.motion.prompt_snapping import CAPTIONS_FILE
+
+                self.caption_index.save(tmp / CAPTIONS_FILE)
+                meta["prompt_snapping"] = dataclasses.asdict(self.snapping)
             (tmp / PIPELINE_FILE).write_text(json.dumps(meta, indent=2) + "\n")
         return out
 
     @classmethod
     def from_run(
         cls, run: str | os.PathLike, *, device: str | torch.device = "cpu", ema: bool = True,
+        captions: bool = True,
     ) -> MotionPipeline:
-        """A pipeline from a `vhdiff train` run folder (newest checkpoint) or one step_* folder."""
+        """A pipeline from a `vhdiff train` run folder (newest checkpoint) or one step_* folder.
+
+        captions: index the training split's captions for prompt snapping (needs the run's
+        data folder, which the feature stats come from anyway).
+        """
         import importlib
 
         from vhdiff.config import load_config
@@ -230,10 +254,18 @@ class MotionPipeline:
         text_encoder = None if not encoder else {"name": encoder, "params": dict(params.get("text_encoder_params") or {})}
         info = {"run": str(step), "step": int(step.name.split("_")[-1]) if "_" in step.name else None,
                 "weights": weights.name}
+        index = None
+        if captions and text_encoder is not None:
+            from vhdiff.motion.prompt_snapping import CaptionIndex
+
+            index = CaptionIndex.from_dataset(
+                params["root"], representation=representation, encoder=text_encoder["name"],
+                encoder_params=text_encoder["params"],
+            )
         return cls(
             model=model, diffusion_section=dataclasses.asdict(cfg.diffusion), stats=stats,
             text_encoder=text_encoder, representation=representation, fps=float(params.get("fps", 20.0)),
-            device=device, info=info,
+            device=device, info=info, caption_index=index,
         )
 
     # ------------------------------------------------------------------ generation
@@ -250,11 +282,15 @@ class MotionPipeline:
         return max(frames, 1)
 
     def encode_text(self, prompts: list[str]) -> dict[str, Tensor]:
-        """The model's text condition for prompts: {"text_emb": [B, C]} (empty if unconditional)."""
+        """The model's text condition for prompts: {"text_emb": [B, C]} (empty if unconditional),
+        snapped towards the training captions when the pipeline has a caption index."""
         if self.text_encoder is None:
             return {}
         with torch.no_grad():
-            return {"text_emb": self.text_encoder.encode(prompts).to(self.device, torch.float32)}
+            emb = self.text_encoder.encode(prompts).to(self.device, torch.float32)
+            if self.caption_index is not None:
+                emb = self.caption_index.snap(emb, self.snapping)
+        return {"text_emb": emb}
 
     def _check_sampling(self, steps: int, sampler: str, guidance: float) -> None:
         if sampler not in SAMPLERS:
