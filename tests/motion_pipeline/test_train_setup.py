@@ -107,7 +107,7 @@ def test_train_two_steps_export_and_generate(tmp_path, capsys):
     run, out, data = tmp_path / "run", tmp_path / "model", tmp_path / "data"
     overrides = [
         "model.params.latent_dim=32", "model.params.num_layers=1", "model.params.num_heads=2",
-        "model.params.ff_dim=64", "model.params.max_len=60", "trainer.batch_size=4",
+        "model.params.ff_dim=64", "model.params.max_len=60", "trainer.batch_size=4", "trainer.num_workers=0",
         "trainer.max_steps=2", "trainer.save_every=2", "trainer.log_every=1",
         "trainer.warmup_steps=1", f"data.params.root={data}", "data.params.clips=12",
         "data.params.min_frames=10", "data.params.max_frames=60",
