@@ -56,6 +56,7 @@ BAD_OPTIONS = {
     "negative length": (["walk", "--length", "-2"], "--length must be a positive"),
     "nan length": (["walk", "--length", "nan"], "--length must be a positive"),
     "guidance": (["walk", "--guidance", "-1"], "--guidance must be >= 0"),
+    "snap": (["walk", "--snap", "1.5"], "--snap must lie between 0"),
     "num": (["walk", "--num", "0"], "--num must be at least 1"),
     "steps": (["walk", "--steps", "0"], "--steps must be at least 1"),
     "size": (["walk", "--size", "8"], "--size must be between 16 and 4096"),

@@ -88,3 +88,17 @@ def test_errors_that_need_the_model(tiny_pipeline_dir, tmp_path, capsys):
     missing = str(tmp_path / "missing")
     assert "no motion model folder" in error_of(["walk", "--checkpoint", missing, *out], capsys)
     assert not (tmp_path / "out").exists()
+
+
+def test_snap_sets_how_far_the_prompt_is_pulled_to_the_training_captions(tmp_path):
+    """The bundled model snaps prompts (strength 0.5); --snap 0 gives the raw prompt, --snap 1
+    the nearest captions' blend: three different motions from one seed."""
+    common = ["someone ambles forward", "--steps", "4", "--length", "1", "--no-video", "--seed", "0"]
+    poses = {}
+    for snap in ("0", "1", None):
+        out = tmp_path / f"snap_{snap}.npz"
+        assert main(["motion", *common, "--out", str(out), *([] if snap is None else ["--snap", snap])]) == 0
+        poses[snap] = SMPLMotion.load(out).body_pose
+    assert np.abs(poses["0"] - poses["1"]).max() > 1e-3
+    assert np.abs(poses["0"] - poses[None]).max() > 1e-3
+    assert np.abs(poses["1"] - poses[None]).max() > 1e-3

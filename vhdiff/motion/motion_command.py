@@ -77,6 +77,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=2.5,
         help="classifier-free guidance scale (1 = none, 0 = ignore the prompt)",
     )
+    parser.add_argument(
+        "--snap",
+        type=float,
+        default=None,
+        metavar="STRENGTH",
+        help="pull the prompt towards the model's training captions, 0 (off) to 1 "
+        "(default: the model's setting, 0.5 for the bundled model)",
+    )
     parser.add_argument("--seed", type=int, default=None, help="random seed (reproducible)")
     parser.add_argument(
         "--checkpoint",
@@ -218,6 +226,8 @@ def validate(args: argparse.Namespace) -> _Plan:
         raise ValueError(
             f"--guidance must be >= 0 (1 = no guidance, 0 = ignore the prompt), got {args.guidance}"
         )
+    if args.snap is not None and not 0.0 <= args.snap <= 1.0:
+        raise ValueError(f"--snap must lie between 0 (off) and 1, got {args.snap}")
     if args.length is not None and (not np.isfinite(args.length) or args.length <= 0):
         raise ValueError(f"--length must be a positive number of seconds, got {args.length}")
     _check_device(args.device)
@@ -418,6 +428,10 @@ def generate(args: argparse.Namespace, plan: _Plan) -> list[Any]:
             f"{args.checkpoint!r} generates {pipe.representation} joint features, not SMPL "
             "parameters; vhdiff motion needs an SMPL-representation model (e.g. the bundled one)"
         )
+    if args.snap is not None:
+        import dataclasses
+
+        pipe.snapping = dataclasses.replace(pipe.snapping, strength=args.snap)
     options = {"steps": args.steps, "guidance": args.guidance}
     if plan.source is None:
         seconds = 6.0 if args.length is None else float(args.length)
