@@ -21,6 +21,13 @@ import importlib
 import os
 import sys
 
+# Idle OpenMP threads sleep instead of spinning. On a CPU shared with other busy processes,
+# spinning threads make torch several times slower (benchmarks/bench_busy_cpu.py, 2 cores,
+# two busy processes beside it: one 6 s motion 8.0-8.8 s by default, 2.9-4.7 s with this);
+# on a quiet machine the two are equal (2.0-2.2 s). Set here, before any sub-command imports
+# torch; an OMP_WAIT_POLICY already in the environment wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 # name -> (module, one-line help). Add a sub-command by adding a line here.
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("vhdiff.demo", "run the main demo (writes pictures/videos to --out)"),
