@@ -56,10 +56,15 @@ def _check_fps(fps: float) -> float:
     return fps
 
 
+def _is_array(frames: Any) -> bool:
+    """A whole [T, H, W, 3] array (numpy or torch), not an iterable of frames."""
+    return isinstance(frames, np.ndarray) or hasattr(frames, "detach")
+
+
 def _frame_stream(frames: Any) -> Iterator[np.ndarray]:
     """uint8 [H, W, 3] frames one by one, from an array [T, H, W, 3] (checked now) or any
     iterable of frames (each checked as it comes: one size for all)."""
-    if isinstance(frames, np.ndarray) or hasattr(frames, "detach"):
+    if _is_array(frames):
         return iter(_frames(frames))
     return _checked_frames(iter(frames))
 
@@ -82,7 +87,7 @@ def _checked_frames(frames: Iterator[Any]) -> Iterator[np.ndarray]:
 
 def _as_array(frames: Any) -> np.ndarray:
     """[T, H, W, 3] uint8 from an array or an iterable of frames (for formats written whole)."""
-    if isinstance(frames, np.ndarray) or hasattr(frames, "detach"):
+    if _is_array(frames):
         return _frames(frames)
     listed = list(_checked_frames(iter(frames)))
     if not listed:

@@ -90,19 +90,21 @@ class CaptionIndex:
 
     def nearest(self, emb: Tensor, k: int = 5) -> list[list[tuple[str, float]]]:
         """The k nearest training captions of each prompt embedding [B, C], with cosines."""
-        self._check(emb)
-        sims = torch.nn.functional.normalize(emb.float().cpu(), dim=-1) @ self._unit.T
-        values, index = sims.topk(min(k, len(self)), dim=-1)
+        values, index = self._top(emb, k)
         return [[(self.texts[j], float(v)) for v, j in zip(vs, js)] for vs, js in zip(values.tolist(), index.tolist())]
+
+    def _top(self, emb: Tensor, k: int) -> tuple[Tensor, Tensor]:
+        """Cosines [B, k] and indices [B, k] of the k nearest captions of emb [B, C]."""
+        self._check(emb)
+        sims = torch.nn.functional.normalize(emb.float(), dim=-1) @ self._unit.to(emb.device).T  # [B, N]
+        return sims.topk(min(k, len(self)), dim=-1)
 
     def snap(self, emb: Tensor, settings: SnapSettings = DEFAULT_SNAPPING) -> Tensor:
         """Snapped embeddings [B, C] (same device and dtype as `emb` [B, C])."""
         self._check(emb)
         if settings.strength == 0.0:
             return emb
-        unit = self._unit.to(emb.device)
-        sims = torch.nn.functional.normalize(emb.float(), dim=-1) @ unit.T  # [B, N]
-        values, index = sims.topk(min(settings.k, len(self)), dim=-1)
+        values, index = self._top(emb, settings.k)
         weights = torch.softmax(values / settings.temperature, dim=-1)  # [B, k]
         blend = (weights[..., None] * self.embeddings.to(emb.device)[index]).sum(1)  # [B, C]
         return ((1.0 - settings.strength) * emb.float() + settings.strength * blend).to(emb.dtype)

@@ -467,14 +467,14 @@ class Trainer:
         epoch / batch_in_epoch count the batches this process has taken, so a checkpoint
         records exactly the consumed position whatever the workers have prefetched.
         """
-        per_epoch = len(self.dataset) // self.micro_global
-        if self.batch_in_epoch >= per_epoch:  # saved right after an epoch's last batch
-            self.epoch, self.batch_in_epoch = self.epoch + 1, 0
         sampler = EpochChainSampler(
             num_samples=len(self.dataset), global_batch=self.micro_global,
             rank=self.ctx.rank, world_size=self.ctx.world_size, seed=self.config.seed,
             epoch=self.epoch, start_batch=self.batch_in_epoch,
         )
+        per_epoch = sampler.batches_per_epoch
+        if self.batch_in_epoch >= per_epoch:  # saved right after an epoch's last batch
+            self.epoch, self.batch_in_epoch = self.epoch + 1, 0
         loader = DataLoader(
             self.dataset, batch_sampler=sampler, collate_fn=self.collate_fn,
             num_workers=self.config.num_workers, pin_memory=self.device.type == "cuda",
