@@ -2,7 +2,7 @@
 
     python benchmarks/motion_quality.py --data data/motion_synthetic [--checkpoint DIR] \
         [--device cuda] [--configs ddpm:1000:1,ddpm:1000:2.5,ddim:50:1,ddim:50:2.5,dpm++:20:1,dpm++:20:2.5] \
-        [--num-samples N] [--mm-texts 100] [--out quality.json]
+        [--num-samples N] [--mm-texts 100] [--smoothing 0.7] [--foot-lock] [--out quality.json]
 
 Each config is SAMPLER:STEPS:GUIDANCE (guidance 1 = the conditional model without
 classifier-free guidance). Every row is scored by `vhdiff.motion.metrics.evaluate_motion`
@@ -43,6 +43,8 @@ def main() -> None:
     parser.add_argument("--mm-repeats", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--smoothing", type=float, default=0.0, help="output smoothing, frames (0: raw)")
+    parser.add_argument("--foot-lock", action="store_true", help="hold planted feet still (off: raw output)")
     parser.add_argument("--out", default="quality.json")
     args = parser.parse_args()
 
@@ -54,9 +56,11 @@ def main() -> None:
     rows, notes, timings = [], [], {}
     for i, (sampler, steps, guidance) in enumerate(parse_configs(args.configs)):
         name = f"ours {sampler} {steps}, guidance {guidance:g}"
+        name += f", smoothing {args.smoothing:g}" if args.smoothing else ""
+        name += ", foot lock" if args.foot_lock else ""
         generate_fn = load_generate_fn(
             args.checkpoint, device=args.device, seed=args.seed, steps=steps, sampler=sampler,
-            guidance=guidance,
+            guidance=guidance, smoothing=args.smoothing, foot_lock=args.foot_lock,
         )
         start = time.perf_counter()
         report = evaluate_motion(

@@ -29,3 +29,17 @@ def tiny_pipeline_dir(tmp_path_factory):
         fps=20.0,
     )
     return pipe.save_pretrained(tmp_path_factory.mktemp("pipelines") / "tiny")
+
+
+@pytest.fixture(scope="session")
+def planted_pipeline_dir(tiny_pipeline_dir, tmp_path_factory):
+    """The tiny pipeline with its contact channels' mean at 0.5: about half of its frames
+    mark a foot as planted (the tiny pipeline's own stats almost never do)."""
+    from vhdiff.motion.pipeline import MotionPipeline
+    from vhdiff.motion.representation import CONTACTS, FeatureStats
+
+    pipe = MotionPipeline.from_pretrained(tiny_pipeline_dir)
+    mean = np.array(pipe.stats.mean, dtype=np.float64)
+    mean[CONTACTS] = 0.5
+    pipe.stats = FeatureStats(mean=mean, std=pipe.stats.std)
+    return pipe.save_pretrained(tmp_path_factory.mktemp("pipelines") / "planted")

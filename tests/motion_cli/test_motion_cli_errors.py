@@ -58,6 +58,11 @@ BAD_OPTIONS = {
     "guidance": (["walk", "--guidance", "-1"], "--guidance must be >= 0"),
     "snap": (["walk", "--snap", "1.5"], "--snap must lie between 0"),
     "num": (["walk", "--num", "0"], "--num must be at least 1"),
+    "smoothing": (["walk", "--smoothing", "-1"], "--smoothing must be a number of frames >= 0"),
+    "foot lock on an edit": (
+        ["walk", "--edit", "{tmp}/none.npz", "--keep", "lower", "--foot-lock"],
+        "--smoothing and --foot-lock apply to new motions, not to --edit",
+    ),
     "steps": (["walk", "--steps", "0"], "--steps must be at least 1"),
     "size": (["walk", "--size", "8"], "--size must be between 16 and 4096"),
     "out suffix": (["walk", "--out", "{tmp}/walk.avi"], "--out must end in .mp4 or .gif"),

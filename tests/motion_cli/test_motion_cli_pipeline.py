@@ -102,3 +102,25 @@ def test_snap_sets_how_far_the_prompt_is_pulled_to_the_training_captions(tmp_pat
     assert np.abs(poses["0"] - poses["1"]).max() > 1e-3
     assert np.abs(poses["0"] - poses[None]).max() > 1e-3
     assert np.abs(poses["1"] - poses[None]).max() > 1e-3
+
+
+def test_smoothing_and_foot_lock_options(planted_pipeline_dir, tmp_path):
+    """Default: the model's smoothing (0.7 frames); --smoothing 0 the raw output; --foot-lock
+    changes only the root's path (the poses stay those of the same smoothing)."""
+    from vhdiff.motion.metrics.physical import jitter
+    from vhdiff.motion.representation import joints_from_motion
+
+    common = ["a person walks", "--checkpoint", str(planted_pipeline_dir), *FAST, "--no-video",
+              "--seed", "2", "--num", "2"]  # fmt: skip
+    runs = {"default": [], "raw": ["--smoothing", "0"], "locked": ["--foot-lock"]}
+    got = {}
+    for name, extra in runs.items():
+        assert main(["motion", *common, "--out", str(tmp_path / f"{name}.npz"), *extra]) == 0
+        got[name] = [SMPLMotion.load(tmp_path / f"{name}_{i:03d}.npz") for i in range(2)]
+    shake = {k: np.mean([jitter(joints_from_motion(m), fps=20.0) for m in ms]) for k, ms in got.items()}
+    assert shake["default"] < shake["raw"]
+    moved = 0
+    for locked, default in zip(got["locked"], got["default"], strict=True):
+        np.testing.assert_allclose(locked.body_pose, default.body_pose, atol=1e-5)
+        moved += np.abs(locked.transl - default.transl).max() > 1e-4
+    assert moved == 2  # the feet marked as planted were held

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.motion_cli.conftest import tiny_pipeline_dir  # noqa: F401  (a fixture)
+from tests.motion_cli.conftest import planted_pipeline_dir, tiny_pipeline_dir  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(scope="module")

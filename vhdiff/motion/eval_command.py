@@ -51,6 +51,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=50, help="--checkpoint's sampling steps (default 50)")
     parser.add_argument("--guidance", type=float, default=2.5,
                         help="--checkpoint's classifier-free guidance (default 2.5; 1 = none)")
+    parser.add_argument("--smoothing", type=float, default=0.0, metavar="FRAMES",
+                        help="--checkpoint: temporal smoothing of the output (default 0: raw)")
+    parser.add_argument("--foot-lock", action="store_true",
+                        help="--checkpoint: hold planted feet still (vhdiff.motion.foot_lock); "
+                        "default off, the model's raw output is scored")
     parser.add_argument("--split", default="test", choices=["train", "val", "test"])
     parser.add_argument(
         "--reference-split",
@@ -106,7 +111,7 @@ def load_generator(
 ) -> Any:
     """The generate_fn for --checkpoint / --generator, or None when neither is given.
 
-    `sampling` (sampler, steps, guidance) goes to the built-in pipeline factory only."""
+    `sampling` (sampler, steps, guidance, smoothing, foot_lock) goes to the built-in pipeline factory only."""
     if checkpoint is None and generator is None:
         return None
     if checkpoint is not None and not Path(checkpoint).exists():
@@ -143,7 +148,8 @@ def run(args: argparse.Namespace) -> int:
     generate_fn = load_generator(
         args.checkpoint, args.generator, data=data, stats=stats, fps=DATASET_FPS,
         device=device, seed=args.seed,
-        sampling={"sampler": args.sampler, "steps": args.steps, "guidance": args.guidance},
+        sampling={"sampler": args.sampler, "steps": args.steps, "guidance": args.guidance,
+                  "smoothing": args.smoothing, "foot_lock": args.foot_lock},
     )  # fmt: skip
     name = "generated"
     if args.checkpoint or args.generator:

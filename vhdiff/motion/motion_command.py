@@ -85,6 +85,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="pull the prompt towards the model's training captions, 0 (off) to 1 "
         "(default: the model's setting, 0.5 for the bundled model)",
     )
+    parser.add_argument(
+        "--smoothing",
+        type=float,
+        default=None,
+        metavar="FRAMES",
+        help="temporal smoothing against jitter, a Gaussian of this many frames (default: the "
+        "model's setting, 0.7 for the bundled model; 0 = raw output; not with --edit)",
+    )
+    parser.add_argument(
+        "--foot-lock",
+        action="store_true",
+        help="hold the feet the model marks as planted still: no foot sliding, but walks "
+        "cover less ground (not with --edit)",
+    )
     parser.add_argument("--seed", type=int, default=None, help="random seed (reproducible)")
     parser.add_argument(
         "--checkpoint",
@@ -228,6 +242,10 @@ def validate(args: argparse.Namespace) -> _Plan:
         )
     if args.snap is not None and not 0.0 <= args.snap <= 1.0:
         raise ValueError(f"--snap must lie between 0 (off) and 1, got {args.snap}")
+    if args.smoothing is not None and (not np.isfinite(args.smoothing) or args.smoothing < 0):
+        raise ValueError(f"--smoothing must be a number of frames >= 0 (0 = off), got {args.smoothing}")
+    if args.edit is not None and (args.foot_lock or args.smoothing):
+        raise ValueError("--smoothing and --foot-lock apply to new motions, not to --edit; drop them")
     if args.length is not None and (not np.isfinite(args.length) or args.length <= 0):
         raise ValueError(f"--length must be a positive number of seconds, got {args.length}")
     _check_device(args.device)
@@ -441,6 +459,8 @@ def generate(args: argparse.Namespace, plan: _Plan) -> list[Any]:
             num_per_prompt=args.num,
             sampler=args.sampler or "ddim",
             seed=args.seed,
+            smoothing=args.smoothing,
+            foot_lock=args.foot_lock,
             **options,
         )
     motions = []

@@ -49,6 +49,8 @@ STATS_FILE = "feature_stats.npz"
 MODEL_DIR = "model"
 SAMPLERS = ("ddim", "ddpm", "dpm++")
 DEFAULTS = {"steps": 50, "sampler": "ddim", "guidance": 2.5}
+SMOOTHING = 0.7  # frames: the default temporal smoothing of generated motion (vhdiff.motion.smoothing)
+FOOT_LOCK_SMOOTH = 1  # frames of the root-correction window (vhdiff.motion.foot_lock)
 
 
 def bundled_model_dir() -> Path:
@@ -111,13 +113,15 @@ class MotionPipeline:
             None; with it, prompts are pulled towards the nearest training captions by
             `snapping` (a SnapSettings; default strength 0.5). Set `pipe.snapping =
             SnapSettings(strength=0)` to give the model the raw prompt embeddings.
+        smoothing: the default temporal smoothing of generated motion, in frames (0 = off;
+            vhdiff.motion.smoothing); saved in pipeline.json.
     """
 
     def __init__(
         self, *, model: torch.nn.Module, diffusion_section: dict[str, Any], stats: Any,
         text_encoder: dict[str, Any] | None, representation: str = "smpl", fps: float = 20.0,
         device: str | torch.device = "cpu", info: dict[str, Any] | None = None,
-        caption_index: Any = None, snapping: Any = None,
+        caption_index: Any = None, snapping: Any = None, smoothing: float = SMOOTHING,
     ) -> None:
         from vhdiff.config import DiffusionSection, build_diffusion
         from vhdiff.motion.prompt_snapping import DEFAULT_SNAPPING
@@ -134,6 +138,7 @@ class MotionPipeline:
         self._text_encoder = None
         self.caption_index = caption_index
         self.snapping = DEFAULT_SNAPPING if snapping is None else snapping
+        self.smoothing = _check_smoothing(smoothing)
         dim = getattr(model, "input_dim", None) or model.config.get("input_dim")
         if stats.dim != dim:
             raise ValueError(f"feature stats have {stats.dim} dims but the model takes {dim}")
@@ -181,6 +186,7 @@ class MotionPipeline:
             representation=meta.get("representation", "smpl"), fps=meta.get("fps", 20.0),
             device=device, info=meta.get("info"), caption_index=index,
             snapping=SnapSettings(**meta["prompt_snapping"]) if meta.get("prompt_snapping") else None,
+            smoothing=meta.get("smoothing", SMOOTHING),
         )
 
     def save_pretrained(self, directory: str | os.PathLike, *, fp16: bool = False) -> Path:
@@ -201,6 +207,7 @@ class MotionPipeline:
                 "_class": PIPELINE_CLASS, "_format": FORMAT, "representation": self.representation,
                 "fps": self.fps, "text_encoder": self.text_encoder_spec,
                 "diffusion": self.diffusion_section, "defaults": DEFAULTS, "info": self.info,
+                "smoothing": self.smoothing,
             }
             if self.caption_index is not None:
                 from vhdiff.motion.prompt_snapping import CAPTIONS_FILE
@@ -330,11 +337,17 @@ class MotionPipeline:
     def __call__(
         self, prompts: str | list[str], *, seconds: float | list[float] = 6.0, num_per_prompt: int = 1,
         steps: int = 50, sampler: str = "ddim", guidance: float = 2.5, seed: int | None = None,
-        batch_size: int = 64, progress: bool = False,
+        batch_size: int = 64, progress: bool = False, smoothing: float | None = None,
+        foot_lock: bool = False,
     ) -> list[Motion]:
         """Motions for prompts (prompt-major order: every sample of prompt 0, then prompt 1, ...).
 
         seconds: one length for all, or one per prompt (each <= `max_seconds`).
+        smoothing: Gaussian low-pass over time, in frames, against jitter (None: the
+        pipeline's `smoothing`, 0.7 unless its pipeline.json says otherwise; 0 = raw output;
+        vhdiff.motion.smoothing). foot_lock: hold the feet the model marks as planted still
+        by correcting the root's planar velocity (vhdiff.motion.foot_lock); it removes most
+        foot sliding but walks then cover less ground. Both: SMPL-parameter models only.
         """
         prompts = _check_prompts(prompts)
         lengths = [seconds] * len(prompts) if not isinstance(seconds, (list, tuple)) else list(seconds)
@@ -344,6 +357,8 @@ class MotionPipeline:
         if not isinstance(num_per_prompt, int) or num_per_prompt < 1:
             raise ValueError(f"num_per_prompt must be an integer >= 1; got {num_per_prompt!r}")
         self._check_sampling(steps, sampler, guidance)
+        if smoothing is not None:
+            _check_smoothing(smoothing)
         seed = int(torch.randint(0, 2**31 - 1, ()).item()) if seed is None else int(seed)
         generator = torch.Generator(device=self.device).manual_seed(seed)
         jobs = [(p, f) for p, f in zip(prompts, frames, strict=True) for _ in range(num_per_prompt)]
@@ -355,15 +370,37 @@ class MotionPipeline:
                 guidance=guidance, generator=generator, progress=progress,
             )
             for row, (prompt, n) in enumerate(chunk):
-                motions.append(self.to_motion(x[row, :n], prompt=prompt, seed=seed))
+                raw = self.denormalize(x[row, :n], smoothing=smoothing, foot_lock=foot_lock)
+                motions.append(self.to_motion(raw, prompt=prompt, seed=seed))
         return motions
 
+    def denormalize(
+        self, features: Tensor, *, smoothing: float | None = 0.0, foot_lock: bool = False
+    ) -> np.ndarray:
+        """Raw features [T, D] (float64) of normalised ones [T, D] of one motion, optionally
+        smoothed over time (`smoothing` frames; None = the pipeline's) and with planted feet
+        held still, in that order. HumanML3D features are returned as they are."""
+        raw = self.stats.denormalize(features.detach().float().cpu().numpy().astype(np.float64))
+        if self.representation != "smpl":
+            return raw
+        sigma = self.smoothing if smoothing is None else smoothing
+        if sigma:
+            from vhdiff.motion.smoothing import smooth_features
+
+            raw = smooth_features(raw, sigma=sigma).astype(np.float64)
+        if foot_lock:
+            from vhdiff.motion.foot_lock import lock_feet
+
+            raw = lock_feet(raw, fps=self.fps, smooth=FOOT_LOCK_SMOOTH).astype(np.float64)
+        return raw
+
     def to_motion(
-        self, features: Tensor, *, prompt: str, seed: int, start_heading: float = 0.0,
+        self, features: Tensor | np.ndarray, *, prompt: str, seed: int, start_heading: float = 0.0,
         start_xz: tuple[float, float] = (0.0, 0.0),
     ) -> Motion:
-        """A Motion from normalised features [T, D] (denormalised here)."""
-        raw = self.stats.denormalize(features.detach().float().cpu().numpy().astype(np.float64))
+        """A Motion from normalised features [T, D] (a Tensor, denormalised here) or raw ones
+        (a numpy array from `denormalize`)."""
+        raw = features if isinstance(features, np.ndarray) else self.denormalize(features)
         if self.representation == "humanml3d":
             from vhdiff.motion.humanml3d import recover_from_ric
 
@@ -443,6 +480,12 @@ class MotionPipeline:
         return motions
 
 
+def _check_smoothing(sigma: Any) -> float:
+    if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not np.isfinite(sigma) or sigma < 0:
+        raise ValueError(f"smoothing must be a number of frames >= 0 (0 = off); got {sigma!r}")
+    return float(sigma)
+
+
 def read_pipeline_meta(folder: Path) -> dict[str, Any]:
     """pipeline.json of a pipeline folder, checked; errors say what the folder is instead."""
     if not folder.is_dir():
@@ -488,11 +531,14 @@ def _dataset_stats(root: Path, representation: str):
 def load_generate_fn(
     checkpoint: str | os.PathLike | None, *, data: Any = None, stats: Any = None, fps: float = 20.0,
     device: str = "cpu", seed: int = 0, steps: int = 50, sampler: str = "ddim", guidance: float = 2.5,
+    smoothing: float | None = 0.0, foot_lock: bool = False,
 ):
     """The `vhdiff eval --checkpoint` generator: generate_fn(captions, lengths) -> Tensor[B, T, D].
 
     `checkpoint`: a pipeline folder, a training run, or None (the bundled model). The output is
-    normalised with `stats` (the evaluated dataset's), zero after each length.
+    normalised with `stats` (the evaluated dataset's), zero after each length. smoothing /
+    foot_lock: as MotionPipeline.__call__'s, but off by default (the model's raw output is
+    scored; smoothing=None: the pipeline's default).
     """
     path = None if checkpoint is None else Path(checkpoint)
     if path is not None and not (path / PIPELINE_FILE).is_file():
@@ -502,17 +548,21 @@ def load_generate_fn(
     if abs(pipe.fps - fps) > 1e-6:
         raise ValueError(f"the model works at {pipe.fps:g} fps but the dataset is at {fps:g} fps")
     pipe._check_sampling(steps, sampler, guidance)  # bad settings fail before any generation
+    if smoothing is not None:
+        _check_smoothing(smoothing)
     target = stats if stats is not None else pipe.stats
     generator = torch.Generator(device=pipe.device).manual_seed(seed)
 
     def generate_fn(captions: list[str], lengths: Any) -> Tensor:
         frames = [min(int(n), pipe.max_frames) for n in lengths]
-        x, mask = pipe.sample_features(
+        x, _ = pipe.sample_features(
             list(captions), frames, steps=steps, sampler=sampler, guidance=guidance, generator=generator,
         )
-        raw = pipe.stats.denormalize(x.float().cpu().numpy().astype(np.float64))
-        out = torch.as_tensor(target.normalize(raw), dtype=torch.float32)
-        return out * mask.cpu()[..., None]
+        out = torch.zeros(x.shape)
+        for row, n in enumerate(frames):
+            raw = pipe.denormalize(x[row, :n], smoothing=smoothing, foot_lock=foot_lock)
+            out[row, :n] = torch.as_tensor(target.normalize(raw), dtype=torch.float32)
+        return out
 
     generate_fn.pipeline = pipe  # type: ignore[attr-defined]
     return generate_fn

@@ -1,0 +1,107 @@
+"""Foot locking: remove foot sliding from generated motion features, no IK.
+
+A generated motion often slides a planted foot over the ground (foot skating). With the
+SMPL-parameter features (vhdiff.motion.representation) the fix needs no inverse
+kinematics: the root's planar step between two frames is a feature of its own, and the
+whole body moves with the root. So where a foot is planted in frames t and t+1, adding
+the opposite of that foot's horizontal displacement to the root's step t -> t+1 holds the
+foot still and leaves every joint rotation, the root height and the heading untouched.
+
+Which foot is planted comes from the motion's own contact channels (the model predicts
+them with the motion; `CONTACTS`, > 0.5 = contact) or, for 136-dim features without
+contacts, from the labelling rule the data used (`foot_contacts`: slow and low). Per
+transition t -> t+1, for each side (left: ankle 7 / foot 10, right: ankle 8 / foot 11):
+
+    planted_s(t)  = the side's foot (or, failing that, ankle) label is on at t and t+1
+    d_s(t)        = p_s(t+1) - p_s(t), horizontal (x, z), of that joint
+    c(t)          = - mean over planted sides of d_s(t)       (0 if no side is planted)
+
+Both feet planted with different slides get their mean removed. Switching the correction
+on and off within one frame would give the root a velocity step (a jerk spike on every
+joint), so c is smoothed with a centred triangular window of `smooth` frames (odd; 1 = none)
+before it is added: a slide is removed in full inside a contact and partly at its edges.
+The features are translation-invariant, so one pass is exact: every later frame moves
+rigidly with the corrected root, and d_s(t) after the correction is d_s(t) + c(t).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from vhdiff.body.skeleton import LEFT_FOOT_JOINTS, RIGHT_FOOT_JOINTS
+from vhdiff.motion import np_rotations as nr
+from vhdiff.motion.representation import (
+    CONTACTS,
+    FEATURE_DIM,
+    ROOT_VELOCITY,
+    _check_features,
+    _fk,
+    _integrate_root,
+    _rotations_from_features,
+    foot_contacts,
+)
+
+__all__ = ["lock_feet"]
+
+CONTACT_THRESHOLD = 0.5  # a contact channel above this is "planted"
+
+
+def _smoothing_kernel(width: int) -> np.ndarray:
+    """Triangular weights of odd `width`, summing to 1: width 5 -> (1, 2, 3, 2, 1) / 9."""
+    ramp = np.arange(1, (width + 1) // 2 + 1, dtype=np.float64)
+    kernel = np.concatenate((ramp, ramp[-2::-1]))
+    return kernel / kernel.sum()
+
+
+def _smooth(correction: np.ndarray, width: int) -> np.ndarray:
+    """Centred triangular smoothing of [T-1, 2] along time, zero outside the clip."""
+    if width <= 1 or len(correction) < 2:
+        return correction
+    kernel = _smoothing_kernel(width)
+    pad = width // 2
+    return np.stack(
+        [np.convolve(c, kernel, mode="full")[pad : pad + len(c)] for c in correction.T], axis=1
+    )
+
+
+def lock_feet(features: Any, *, fps: float = 20.0, smooth: int = 5) -> np.ndarray:
+    """Features [T, 140 or 136] (denormalised) with planted feet held still (module docstring).
+
+    Only the root velocity channels change. smooth: width in frames (odd) of the triangular
+    window over the root correction; 1 = no smoothing, an exact lock.
+    Returns float32 [T, D]; a clip of fewer than 2 frames comes back unchanged.
+    """
+    data = _check_features(features)
+    if not isinstance(smooth, int) or smooth < 1 or smooth % 2 == 0:
+        raise ValueError(f"smooth must be an odd number of frames >= 1 (1 = off), got {smooth!r}")
+    if not fps > 0:
+        raise ValueError(f"fps must be > 0, got {fps}")
+    frames = data.shape[0]
+    if frames < 2:
+        return data.astype(np.float32)
+    psi, transl = _integrate_root(data, fps, 0.0, (0.0, 0.0))
+    joints = _fk(_rotations_from_features(data, psi), transl)  # [T, 22, 3]
+    if data.shape[1] == FEATURE_DIM:
+        labels = data[:, CONTACTS] > CONTACT_THRESHOLD  # [T, 4]: l ankle, l foot, r ankle, r foot
+    else:
+        labels = foot_contacts(joints, fps) > 0.5
+    slide = np.zeros((frames - 1, 2))
+    count = np.zeros((frames - 1, 1))
+    for side, (ankle, foot) in enumerate((LEFT_FOOT_JOINTS, RIGHT_FOOT_JOINTS)):
+        on_foot = labels[:-1, 2 * side + 1] & labels[1:, 2 * side + 1]
+        on_ankle = labels[:-1, 2 * side] & labels[1:, 2 * side] & ~on_foot
+        for joint, on in ((foot, on_foot), (ankle, on_ankle)):
+            step = np.diff(joints[:, joint][:, [0, 2]], axis=0)  # [T-1, 2] (x, z)
+            slide += step * on[:, None]
+            count[:, 0] += on
+    correction = _smooth(-slide / np.maximum(count, 1.0), smooth)  # world (x, z) per step
+    # add the correction to the world step, back into frame t's heading frame (x = left, z = fwd)
+    world = np.zeros((frames - 1, 3))
+    world[:, [0, 2]] = correction
+    local = np.einsum("tij,tj->ti", nr.yaw_matrix(-psi[:-1]), world)[:, [0, 2]] * fps
+    out = data.copy()
+    out[:-1, ROOT_VELOCITY] += local
+    out[-1, ROOT_VELOCITY] = out[-2, ROOT_VELOCITY]  # the last frame repeats the one before
+    return out.astype(np.float32)
