@@ -61,7 +61,7 @@ BAD_OPTIONS = {
     "smoothing": (["walk", "--smoothing", "-1"], "--smoothing must be a number of frames >= 0"),
     "foot lock on an edit": (
         ["walk", "--edit", "{tmp}/none.npz", "--keep", "lower", "--foot-lock"],
-        "--smoothing and --foot-lock apply to new motions, not to --edit",
+        "--foot-lock applies to new motions, not to --edit",
     ),
     "steps": (["walk", "--steps", "0"], "--steps must be at least 1"),
     "size": (["walk", "--size", "8"], "--size must be between 16 and 4096"),

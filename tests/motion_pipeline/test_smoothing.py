@@ -93,3 +93,31 @@ def test_the_pipeline_smooths_by_default_and_saves_its_setting(tiny_pipeline_dir
         ValueError, match=r"smoothing must be a number of frames >= 0 \(0 = off\); got -1"
     ):
         pipe(["a person waves"], seconds=2.0, steps=3, smoothing=-1)
+
+
+def test_edits_smooth_only_what_they_generate(tiny_pipeline_dir, tiny_set):
+    from vhdiff.body import SMPLMotion
+    from vhdiff.motion.edit import known_feature_mask, parse_keep
+    from vhdiff.motion.pipeline import MotionPipeline
+    from vhdiff.motion.representation import ROOT_VELOCITY, YAW_VELOCITY, to_features
+
+    pipe = MotionPipeline.from_pretrained(tiny_pipeline_dir)
+    clip = SMPLMotion.load(sorted((tiny_set / "motions").glob("*.npz"))[0])
+    source = SMPLMotion(
+        global_orient=clip.global_orient[:30], body_pose=clip.body_pose[:30],
+        transl=clip.transl[:30], betas=clip.betas, fps=clip.fps,
+    )  # fmt: skip
+    kept = to_features(source)
+    for keep in ("lower", "first:6,last:6"):
+        known = known_feature_mask(parse_keep(keep), frames=30, dim=140).numpy() > 0.5
+        smooth = pipe.edit(source, "a person waves", keep=keep, steps=3, seed=2)[0].features
+        raw = pipe.edit(source, "a person waves", keep=keep, steps=3, seed=2, smoothing=0)[0].features
+        np.testing.assert_allclose(smooth[known], kept[known], atol=1e-4)  # kept: the source's
+        free = ~known
+        if keep.startswith("first"):  # the velocities that reach the end keyframes stay as made
+            for channels in (ROOT_VELOCITY, YAW_VELOCITY):
+                np.testing.assert_allclose(smooth[:, channels], raw[:, channels], atol=1e-6)
+                free[:, channels] = False
+        want = smooth_features(np.where(known, kept, raw), sigma=0.7)
+        np.testing.assert_allclose(smooth[free], want[free], atol=1e-4)
+        assert np.abs(smooth[free] - raw[free]).max() > 1e-3

@@ -91,7 +91,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         metavar="FRAMES",
         help="temporal smoothing against jitter, a Gaussian of this many frames (default: the "
-        "model's setting, 0.7 for the bundled model; 0 = raw output; not with --edit)",
+        "model's setting, 0.7 for the bundled model; 0 = raw output; with --edit only the "
+        "generated part)",
     )
     parser.add_argument(
         "--foot-lock",
@@ -244,8 +245,8 @@ def validate(args: argparse.Namespace) -> _Plan:
         raise ValueError(f"--snap must lie between 0 (off) and 1, got {args.snap}")
     if args.smoothing is not None and (not np.isfinite(args.smoothing) or args.smoothing < 0):
         raise ValueError(f"--smoothing must be a number of frames >= 0 (0 = off), got {args.smoothing}")
-    if args.edit is not None and (args.foot_lock or args.smoothing):
-        raise ValueError("--smoothing and --foot-lock apply to new motions, not to --edit; drop them")
+    if args.edit is not None and args.foot_lock:
+        raise ValueError("--foot-lock applies to new motions, not to --edit (it would move the kept path); drop it")
     if args.length is not None and (not np.isfinite(args.length) or args.length <= 0):
         raise ValueError(f"--length must be a positive number of seconds, got {args.length}")
     _check_device(args.device)
@@ -467,8 +468,9 @@ def generate(args: argparse.Namespace, plan: _Plan) -> list[Any]:
     for i, prompt in enumerate(plan.prompts):
         seed = None if args.seed is None else args.seed + i
         motions += pipe.edit(
-            plan.source, prompt, keep=plan.keep, num=args.num, seed=seed, **options
-        )
+            plan.source, prompt, keep=plan.keep, num=args.num, seed=seed,
+            smoothing=args.smoothing, **options,
+        )  # fmt: skip
     return motions
 
 

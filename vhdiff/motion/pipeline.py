@@ -416,7 +416,7 @@ class MotionPipeline:
     def edit(
         self, source: SMPLMotion, prompt: str, *, keep: str, steps: int = 50, guidance: float = 2.5,
         seed: int | None = None, num: int = 1, jump_length: int = 10, jump_n_sample: int = 1,
-        progress: bool = False, reach_keyframes: bool = True,
+        progress: bool = False, reach_keyframes: bool = True, smoothing: float | None = None,
     ) -> list[Motion]:
         """Keep part of `source` and regenerate the rest from `prompt` (RePaint inpainting).
 
@@ -428,10 +428,13 @@ class MotionPipeline:
         heading (vhdiff.motion.edit.end_keyframe_projection). False: plain RePaint, where
         the end keyframes keep their pose and height but stand wherever the new middle
         leads. Body-part edits and first:K alone are not affected.
+        smoothing: as __call__'s, applied to the generated entries only (the kept ones stay
+        the source's exactly); with last:K and reach_keyframes the root's planar and yaw
+        velocities are left as generated, so the end keyframes are still reached exactly.
         """
         from vhdiff.diffusion import inpaint
         from vhdiff.motion.edit import end_keyframe_projection, known_feature_mask, parse_keep
-        from vhdiff.motion.representation import root_heading, to_features
+        from vhdiff.motion.representation import ROOT_VELOCITY, YAW_VELOCITY, root_heading, to_features
 
         if self.representation != "smpl":
             raise ValueError("editing needs the SMPL-parameter representation (this pipeline is HumanML3D)")
@@ -452,6 +455,8 @@ class MotionPipeline:
         if not isinstance(num, int) or num < 1:
             raise ValueError(f"num must be an integer >= 1; got {num!r}")
         self._check_sampling(steps, "ddpm", guidance)
+        if smoothing is not None:
+            _check_smoothing(smoothing)
         features = to_features(source, contacts=self.feature_dim == 140)
         x_known = torch.as_tensor(self.stats.normalize(features), dtype=torch.float32, device=self.device)
         known = known_feature_mask(spec, frames=T, dim=self.feature_dim).to(self.device)
@@ -471,9 +476,14 @@ class MotionPipeline:
             )
         heading = float(root_heading(source)[0])
         start = (float(source.transl[0, 0]), float(source.transl[0, 2]))
+        free = known[0].cpu().numpy() < 0.5  # [T, D]: the generated entries, which get smoothed
+        if spec.last and reach_keyframes:
+            free[:, ROOT_VELOCITY] = free[:, YAW_VELOCITY] = False
         motions = []
         for row in range(num):
-            m = self.to_motion(out.sample[row], prompt=prompt, seed=seed, start_heading=heading, start_xz=start)
+            raw = self.denormalize(out.sample[row])
+            raw[free] = self.denormalize(out.sample[row], smoothing=smoothing)[free]
+            m = self.to_motion(raw, prompt=prompt, seed=seed, start_heading=heading, start_xz=start)
             if m.smpl is not None:
                 m.smpl = dataclasses.replace(m.smpl, betas=np.asarray(source.betas, dtype=np.float32))
             motions.append(m)
