@@ -102,7 +102,7 @@ def test_edits_smooth_only_what_they_generate(tiny_pipeline_dir, tiny_set):
     from vhdiff.motion.representation import ROOT_VELOCITY, YAW_VELOCITY, to_features
 
     pipe = MotionPipeline.from_pretrained(tiny_pipeline_dir)
-    clip = SMPLMotion.load(sorted((tiny_set / "motions").glob("*.npz"))[0])
+    clip = SMPLMotion.load(min((tiny_set / "motions").glob("*.npz")))
     source = SMPLMotion(
         global_orient=clip.global_orient[:30], body_pose=clip.body_pose[:30],
         transl=clip.transl[:30], betas=clip.betas, fps=clip.fps,
@@ -111,7 +111,9 @@ def test_edits_smooth_only_what_they_generate(tiny_pipeline_dir, tiny_set):
     for keep in ("lower", "first:6,last:6"):
         known = known_feature_mask(parse_keep(keep), frames=30, dim=140).numpy() > 0.5
         smooth = pipe.edit(source, "a person waves", keep=keep, steps=3, seed=2)[0].features
-        raw = pipe.edit(source, "a person waves", keep=keep, steps=3, seed=2, smoothing=0)[0].features
+        raw = pipe.edit(source, "a person waves", keep=keep, steps=3, seed=2, smoothing=0)[
+            0
+        ].features
         np.testing.assert_allclose(smooth[known], kept[known], atol=1e-4)  # kept: the source's
         free = ~known
         if keep.startswith("first"):  # the velocities that reach the end keyframes stay as made

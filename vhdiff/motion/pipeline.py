@@ -434,7 +434,12 @@ class MotionPipeline:
         """
         from vhdiff.diffusion import inpaint
         from vhdiff.motion.edit import end_keyframe_projection, known_feature_mask, parse_keep
-        from vhdiff.motion.representation import ROOT_VELOCITY, YAW_VELOCITY, root_heading, to_features
+        from vhdiff.motion.representation import (
+            ROOT_VELOCITY,
+            YAW_VELOCITY,
+            root_heading,
+            to_features,
+        )
 
         if self.representation != "smpl":
             raise ValueError("editing needs the SMPL-parameter representation (this pipeline is HumanML3D)")
