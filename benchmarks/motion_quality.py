@@ -2,13 +2,15 @@
 
     python benchmarks/motion_quality.py --data data/motion_synthetic [--checkpoint DIR] \
         [--device cuda] [--configs ddpm:1000:1,ddpm:1000:2.5,ddim:50:1,ddim:50:2.5,dpm++:20:1,dpm++:20:2.5] \
-        [--num-samples N] [--mm-texts 100] [--smoothing 0.7] [--foot-lock] [--out quality.json]
+        [--num-samples N] [--mm-texts 100] [--cleanups smoothing=0.7,lock] [--out quality.json]
 
 Each config is SAMPLER:STEPS:GUIDANCE (guidance 1 = the conditional model without
 classifier-free guidance). Every row is scored by `vhdiff.motion.metrics.evaluate_motion`
 with the dataset's trained evaluator (`vhdiff prep motion-evaluator DATA`) on the test
 split, whose captions include held-out templates; the val split is the FID floor.
-Prints one table and writes the rows (and timings) to --out as JSON.
+Prints one table and writes the rows (and timings) to --out as JSON. --cleanups scores each
+row's motions again after output clean-ups (vhdiff.motion.smoothing, vhdiff.motion.foot_lock):
+the same motions, so the rows differ by the clean-up alone.
 """
 
 from __future__ import annotations
@@ -32,6 +34,53 @@ def parse_configs(text: str) -> list[tuple[str, int, float]]:
     return out
 
 
+def parse_cleanups(text: str) -> list[tuple[float, bool]]:
+    """"smoothing=0.7,lock,smoothing=0.7+lock" -> [(0.7, False), (0.0, True), (0.7, True)]."""
+    out = []
+    for item in text.split(","):
+        smoothing, lock = 0.0, False
+        for part in item.strip().split("+"):
+            if part == "lock":
+                lock = True
+            elif part.startswith("smoothing="):
+                smoothing = float(part.split("=", 1)[1])
+            else:
+                raise SystemExit(f"--cleanups: unknown item {part!r}; use smoothing=F, lock or both joined by +")
+        out.append((smoothing, lock))
+    return out
+
+
+class RecordingGenerator:
+    """Wraps a generate_fn: returns its outputs and keeps them, so that the same motions can be
+    scored again after a clean-up (smoothing, foot lock) without generating them again."""
+
+    def __init__(self, generate_fn) -> None:
+        self.generate_fn = generate_fn
+        self.calls: list[tuple[list[str], list[int], torch.Tensor]] = []
+
+    def __call__(self, captions, lengths):
+        out = self.generate_fn(captions, lengths)
+        self.calls.append((list(captions), [int(n) for n in lengths], out))
+        return out
+
+    def replay(self, smoothing: float, foot_lock: bool):
+        """A generate_fn giving the recorded motions, in the recorded order, cleaned up."""
+        pipe, calls = self.generate_fn.pipeline, iter(self.calls)
+
+        def generate_fn(captions, lengths):
+            recorded, sizes, out = next(calls)
+            if recorded != list(captions):
+                raise RuntimeError("replayed in another order than recorded")
+            clean = torch.zeros_like(out)
+            for row, n in enumerate(sizes):
+                n = min(n, out.shape[1])
+                raw = pipe.denormalize(out[row, :n], smoothing=smoothing, foot_lock=foot_lock)
+                clean[row, :n] = torch.as_tensor(pipe.stats.normalize(raw), dtype=torch.float32)
+            return clean
+
+        return generate_fn
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", required=True)
@@ -43,10 +92,14 @@ def main() -> None:
     parser.add_argument("--mm-repeats", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--smoothing", type=float, default=0.0, help="output smoothing, frames (0: raw)")
-    parser.add_argument("--foot-lock", action="store_true", help="hold planted feet still (off: raw output)")
+    parser.add_argument(
+        "--cleanups", default="",
+        help="also score each row's motions after these clean-ups, e.g. smoothing=0.7,lock,"
+        "smoothing=0.7+lock (the raw output is always scored; nothing is generated again)",
+    )  # fmt: skip
     parser.add_argument("--out", default="quality.json")
     args = parser.parse_args()
+    cleanups = parse_cleanups(args.cleanups) if args.cleanups else []
 
     from vhdiff.motion.evaluator import EVALUATOR_DIR, load_evaluator
     from vhdiff.motion.metrics.report import evaluate_motion, format_table
@@ -56,25 +109,29 @@ def main() -> None:
     rows, notes, timings = [], [], {}
     for i, (sampler, steps, guidance) in enumerate(parse_configs(args.configs)):
         name = f"ours {sampler} {steps}, guidance {guidance:g}"
-        name += f", smoothing {args.smoothing:g}" if args.smoothing else ""
-        name += ", foot lock" if args.foot_lock else ""
-        generate_fn = load_generate_fn(
+        recorder = RecordingGenerator(load_generate_fn(
             args.checkpoint, device=args.device, seed=args.seed, steps=steps, sampler=sampler,
-            guidance=guidance, smoothing=args.smoothing, foot_lock=args.foot_lock,
-        )
-        start = time.perf_counter()
-        report = evaluate_motion(
-            args.data, generate_fn=generate_fn, generator_name=name, evaluator=evaluator,
-            reference_split="val" if i == 0 else None, num_samples=args.num_samples,
-            mm_texts=args.mm_texts, mm_repeats=args.mm_repeats, batch_size=args.batch_size,
-            seed=args.seed, device=args.device,
-        )
-        timings[name] = round(time.perf_counter() - start, 1)
-        rows.extend(report.rows if i == 0 else report.rows[-1:])
-        if i == 0:
-            notes = report.notes[:1]
-        print(format_table(rows[-1:]), flush=True)
-        _write(args.out, rows, notes, timings)  # after every row: a time-limited run keeps what it measured
+            guidance=guidance,
+        ))  # fmt: skip
+        variants = [(name, recorder)] + [
+            (name + (f", smoothing {s:g}" if s else "") + (", foot lock" if lock else ""),
+             recorder.replay(s, lock))
+            for s, lock in cleanups
+        ]  # fmt: skip
+        for j, (row_name, generate_fn) in enumerate(variants):
+            start = time.perf_counter()
+            report = evaluate_motion(
+                args.data, generate_fn=generate_fn, generator_name=row_name, evaluator=evaluator,
+                reference_split="val" if i == j == 0 else None, num_samples=args.num_samples,
+                mm_texts=args.mm_texts, mm_repeats=args.mm_repeats, batch_size=args.batch_size,
+                seed=args.seed, device=args.device,
+            )
+            timings[row_name] = round(time.perf_counter() - start, 1)
+            rows.extend(report.rows if i == j == 0 else report.rows[-1:])
+            if i == j == 0:
+                notes = report.notes[:1]
+            print(format_table(rows[-1:]), flush=True)
+            _write(args.out, rows, notes, timings)  # after every row: a time-limited run keeps what it measured
     machine = f"{platform.machine()}, {torch.cuda.get_device_name() if args.device.startswith('cuda') else 'CPU'}"
     notes.append(f"machine: {machine}; seconds per row (generation + scoring): {timings}")
     print()
