@@ -71,12 +71,8 @@ class RecordingGenerator:
             recorded, sizes, out = next(calls)
             if recorded != list(captions):
                 raise RuntimeError("replayed in another order than recorded")
-            clean = torch.zeros_like(out)
-            for row, n in enumerate(sizes):
-                n = min(n, out.shape[1])
-                raw = pipe.denormalize(out[row, :n], smoothing=smoothing, foot_lock=foot_lock)
-                clean[row, :n] = torch.as_tensor(pipe.stats.normalize(raw), dtype=torch.float32)
-            return clean
+            frames = [min(n, out.shape[1]) for n in sizes]
+            return pipe.renormalize(out, frames, smoothing=smoothing, foot_lock=foot_lock)
 
         return generate_fn
 

@@ -272,7 +272,8 @@ def test_generate_fn_refuses_another_frame_rate(tiny_pipeline_dir):
 @pytest.mark.parametrize(
     ("options", "message"),
     [({"steps": 0}, "steps must be an integer"), ({"guidance": -1.0}, "guidance must be a number >= 0"),
-     ({"sampler": "euler"}, "unknown sampler")],
+     ({"sampler": "euler"}, "unknown sampler"),
+     ({"smoothing": -1.0}, "smoothing must be a number of frames >= 0")],
 )
 def test_generate_fn_refuses_bad_sampling_settings_before_generating(tiny_pipeline_dir, options, message):
     with pytest.raises(ValueError, match=message):

@@ -66,11 +66,13 @@ def _smooth(correction: np.ndarray, width: int) -> np.ndarray:
     )
 
 
-def lock_feet(features: Any, *, fps: float = 20.0, smooth: int = 5) -> np.ndarray:
+def lock_feet(features: Any, *, fps: float = 20.0, smooth: int = 1) -> np.ndarray:
     """Features [T, 140 or 136] (denormalised) with planted feet held still (module docstring).
 
     Only the root velocity channels change. smooth: width in frames (odd) of the triangular
-    window over the root correction; 1 = no smoothing, an exact lock.
+    window over the root correction; 1 (the default, what the pipeline uses) = no smoothing,
+    an exact lock. Wider windows soften the root's velocity steps at contact edges but undo
+    much of the lock (on generated motion, skating 0.08 -> 0.03 exact, 0.07 with 3 frames).
     Returns float32 [T, D]; a clip of fewer than 2 frames comes back unchanged.
     """
     data = _check_features(features)

@@ -50,7 +50,6 @@ MODEL_DIR = "model"
 SAMPLERS = ("ddim", "ddpm", "dpm++")
 DEFAULTS = {"steps": 50, "sampler": "ddim", "guidance": 2.5}
 SMOOTHING = 0.7  # frames: the default temporal smoothing of generated motion (vhdiff.motion.smoothing)
-FOOT_LOCK_SMOOTH = 1  # frames of the root-correction window (vhdiff.motion.foot_lock)
 
 
 def bundled_model_dir() -> Path:
@@ -391,8 +390,21 @@ class MotionPipeline:
         if foot_lock:
             from vhdiff.motion.foot_lock import lock_feet
 
-            raw = lock_feet(raw, fps=self.fps, smooth=FOOT_LOCK_SMOOTH).astype(np.float64)
+            raw = lock_feet(raw, fps=self.fps).astype(np.float64)
         return raw
+
+    def renormalize(
+        self, x: Tensor, frames: list[int], *, stats: Any = None, smoothing: float | None = 0.0,
+        foot_lock: bool = False,
+    ) -> Tensor:
+        """Normalised features [B, T, D] -> the same motions cleaned up (`denormalize`) and
+        normalised with `stats` (default: the pipeline's), zero after each of `frames`; CPU."""
+        target = self.stats if stats is None else stats
+        out = torch.zeros(x.shape)
+        for row, n in enumerate(frames):
+            raw = self.denormalize(x[row, :n], smoothing=smoothing, foot_lock=foot_lock)
+            out[row, :n] = torch.as_tensor(target.normalize(raw), dtype=torch.float32)
+        return out
 
     def to_motion(
         self, features: Tensor | np.ndarray, *, prompt: str, seed: int, start_heading: float = 0.0,
@@ -496,9 +508,9 @@ class MotionPipeline:
 
 
 def _check_smoothing(sigma: Any) -> float:
-    if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not np.isfinite(sigma) or sigma < 0:
-        raise ValueError(f"smoothing must be a number of frames >= 0 (0 = off); got {sigma!r}")
-    return float(sigma)
+    from vhdiff.motion.smoothing import check_sigma
+
+    return check_sigma(sigma, name="smoothing")
 
 
 def read_pipeline_meta(folder: Path) -> dict[str, Any]:
@@ -573,11 +585,7 @@ def load_generate_fn(
         x, _ = pipe.sample_features(
             list(captions), frames, steps=steps, sampler=sampler, guidance=guidance, generator=generator,
         )
-        out = torch.zeros(x.shape)
-        for row, n in enumerate(frames):
-            raw = pipe.denormalize(x[row, :n], smoothing=smoothing, foot_lock=foot_lock)
-            out[row, :n] = torch.as_tensor(target.normalize(raw), dtype=torch.float32)
-        return out
+        return pipe.renormalize(x, frames, stats=target, smoothing=smoothing, foot_lock=foot_lock)
 
     generate_fn.pipeline = pipe  # type: ignore[attr-defined]
     return generate_fn

@@ -22,7 +22,14 @@ import numpy as np
 
 from vhdiff.motion.representation import CONTACTS, FEATURE_DIM, _check_features
 
-__all__ = ["smooth_features"]
+__all__ = ["check_sigma", "smooth_features"]
+
+
+def check_sigma(value: Any, *, name: str = "sigma") -> float:
+    """`value` as a float if it is a number of frames >= 0, else a ValueError naming `name`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a number of frames >= 0 (0 = off); got {value!r}")
+    return float(value)
 
 
 def _gaussian_kernel(sigma: float) -> np.ndarray:
@@ -38,11 +45,10 @@ def smooth_features(features: Any, *, sigma: float) -> np.ndarray:
     sigma: the Gaussian's standard deviation in frames (0 = unchanged).
     """
     data = _check_features(features)
-    if not isinstance(sigma, (int, float)) or not math.isfinite(sigma) or sigma < 0:
-        raise ValueError(f"sigma must be a number of frames >= 0 (0 = off), got {sigma!r}")
+    sigma = check_sigma(sigma)
     if sigma == 0 or data.shape[0] < 2:
         return data.astype(np.float32)
-    kernel = _gaussian_kernel(float(sigma))
+    kernel = _gaussian_kernel(sigma)
     radius = len(kernel) // 2
     channels = slice(0, CONTACTS.start) if data.shape[1] == FEATURE_DIM else slice(None)
     signal = data[:, channels]
