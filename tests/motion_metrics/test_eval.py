@@ -3,6 +3,7 @@
 import json
 
 import pytest
+import torch
 
 from vhdiff.cli import main
 from vhdiff.motion.metrics.report import evaluate_motion
@@ -148,3 +149,25 @@ def test_commands_have_help(argv, options, capsys):
     assert exit_.value.code == 0
     out = capsys.readouterr().out
     assert all(option in out for option in options), out
+
+
+def test_generate_motion_set_batches_by_length_and_keeps_the_caption_order():
+    from vhdiff.motion.metrics.protocol import generate_motion_set
+
+    lengths = [5, 30, 12, 30, 7, 20, 3]
+    captions = [f"caption {i}" for i in range(len(lengths))]
+    calls = []
+
+    def generate_fn(chunk, sizes):
+        calls.append(list(sizes))
+        out = torch.zeros(len(chunk), max(sizes), 4)
+        for row, caption in enumerate(chunk):
+            out[row, :, 0] = float(caption.split()[1])  # each row says which caption it was for
+        return out
+
+    motions = generate_motion_set(generate_fn, captions, lengths, feature_dim=4, batch_size=3)
+    assert calls == [[30, 30, 20], [12, 7, 5], [3]]  # longest first; equal lengths in order
+    for i, n in enumerate(lengths):
+        assert (motions.features[i, :n, 0] == i).all() and (motions.features[i, n:] == 0).all()
+    assert motions.captions == captions and motions.lengths == lengths
+    assert motions.mask.sum(1).tolist() == lengths
