@@ -13,7 +13,9 @@ yet, a RANDOM model of the same config, configs/motion_synthetic.yaml, and it sa
    renderer (importing pyrender and OpenGL) and drawing the frames while ffmpeg encodes;
 2. generation alone, warm (text encoding + 50 guided DDIM steps + features -> SMPL), the
    median of --runs calls, and the same without guidance for comparison;
-3. peak resident memory of the process (resource.getrusage ru_maxrss) after step 1 and at
+3. the output clean-ups on that motion (smoothing, foot locking with and without leg IK),
+   the median of 20 calls each;
+4. peak resident memory of the process (resource.getrusage ru_maxrss) after step 1 and at
    the end.
 """
 
@@ -161,6 +163,22 @@ def main() -> None:
             f"generation, {frames} frames, DDIM 50, {label}: median {statistics.median(times):.2f} s "
             f"(min {min(times):.2f} s over {runs} run{'s' * (runs > 1)})"
         )
+    from vhdiff.motion.foot_lock import lock_feet
+    from vhdiff.motion.smoothing import smooth_features
+
+    features = motion.features.astype(np.float64)
+    cleanups = {
+        "smoothing 0.7": lambda: smooth_features(features, sigma=0.7),
+        "foot lock, root only": lambda: lock_feet(features, fps=pipe.fps, legs=False),
+        "foot lock, root + leg IK (the default)": lambda: lock_feet(features, fps=pipe.fps),
+    }
+    for label, fn in cleanups.items():
+        times = []
+        for _ in range(20):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        print(f"clean-up of one {frames}-frame motion, {label}: median {statistics.median(times) * 1e3:.2f} ms")
     print(f"peak memory (ru_maxrss, whole process): {peak_mb():.0f} MB")
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"load average at the end (1, 5, 15 min): {load} (other processes slow the figures)")

@@ -34,6 +34,22 @@ def _standing(frames: int = 60) -> np.ndarray:
     return features
 
 
+def _knees_bent(frames: int) -> np.ndarray:
+    """Like _standing, knees bent by 0.4 rad (hips and ankles -0.2: feet flat), so the legs
+    can reach a little further: a straight leg cannot lengthen."""
+    pose = np.zeros((frames, 21, 3), np.float32)
+    pose[:, [0, 1], 0] = -0.2  # hips (SMPL joints 1, 2)
+    pose[:, [3, 4], 0] = 0.4  # knees (4, 5)
+    pose[:, [6, 7], 0] = -0.2  # ankles (7, 8)
+    motion = SMPLMotion(
+        global_orient=np.zeros((frames, 3), np.float32), body_pose=pose,
+        transl=np.zeros((frames, 3), np.float32), betas=np.zeros(10, np.float32), fps=FPS,
+    )  # fmt: skip
+    features = to_features(motion).astype(np.float64)
+    assert (features[:, CONTACTS] == 1).all()
+    return features
+
+
 def _foot_speed(features: np.ndarray, joint: int) -> np.ndarray:
     """Horizontal speed [T-1] (m/s) of one joint."""
     joints = joints_from_features(features, fps=FPS).astype(np.float64)
@@ -72,14 +88,55 @@ def test_no_contact_means_no_change():
     np.testing.assert_allclose(lock_feet(features, fps=FPS), features, atol=1e-6)
 
 
-def test_both_feet_planted_with_different_slides_remove_the_mean():
+def test_both_feet_planted_with_different_slides_remove_the_mean_at_the_root():
     features = _standing()
     features[:, YAW_VELOCITY] = 1.0  # the feet move in opposite directions about the pelvis
-    locked = lock_feet(features, fps=FPS, smooth=1)
+    locked = lock_feet(features, fps=FPS, smooth=1, legs=False)
     joints = joints_from_features(locked, fps=FPS).astype(np.float64)
     steps = np.diff(joints[:, [LEFT_FOOT, RIGHT_FOOT]][..., [0, 2]], axis=0)  # [T-1, 2, 2]
     np.testing.assert_allclose(steps.mean(axis=1), 0.0, atol=1e-6)
     assert np.linalg.norm(steps, axis=-1).max() > 1e-3  # a rotation cannot hold both
+
+
+def test_leg_ik_holds_both_feet_of_a_turn_on_the_spot():
+    features = _knees_bent(24)
+    features[:, YAW_VELOCITY] = 1.0  # 1.15 rad over the clip: the feet orbit the pelvis
+    before = joints_from_features(lock_feet(features, fps=FPS, legs=False), fps=FPS)
+    locked = lock_feet(features, fps=FPS)
+    after = joints_from_features(locked, fps=FPS).astype(np.float64)
+    for foot in (LEFT_FOOT, RIGHT_FOOT):
+        assert _foot_speed(features, foot).max() > 0.05  # each foot slid 5+ cm/s before
+        assert _foot_speed(locked, foot).max() < 1e-4  # and stands still now
+        # held at its mean spot, at its own height
+        np.testing.assert_allclose(
+            after[:, foot][:, [0, 2]], before[:, foot][:, [0, 2]].mean(0)[None].repeat(24, 0),
+            atol=1e-6,
+        )
+        np.testing.assert_allclose(after[:, foot, 1], before[:, foot, 1], atol=1e-6)
+    # only the root velocity and the hip, knee and ankle rotations changed; the pelvis,
+    # heading and upper body are where they were
+    changed = set(np.flatnonzero(np.abs(locked - features).max(axis=0) > 1e-6))
+    legs = {10 + 6 * (j - 1) + k for j in (1, 2, 4, 5, 7, 8) for k in range(6)}
+    assert changed <= {1, 2} | legs and changed & legs
+    upper = [0, 3, 6, 9, *range(12, 22)]
+    np.testing.assert_allclose(after[:, upper], before[:, upper], atol=1e-6)
+
+
+def test_leg_ik_fades_in_and_out_around_a_stance():
+    features = _knees_bent(40)
+    features[:, YAW_VELOCITY] = 1.0
+    features[:, CONTACTS] = 0.0
+    features[10:30, CONTACTS] = (0.0, 1.0, 0.0, 1.0)  # both feet planted in frames 10..29
+    leg_blocks = [10 + 6 * (j - 1) + k for j in (1, 4, 7) for k in range(6)]
+    root_only = lock_feet(features, fps=FPS, legs=False)
+    for blend in (0, 3):
+        locked = lock_feet(features, fps=FPS, blend=blend)
+        moved = np.abs(locked[:, leg_blocks] - root_only[:, leg_blocks]).max(axis=1) > 1e-6
+        assert moved[11:29].all()  # pinned inside the stance
+        # and faded over `blend` frames either side, untouched beyond
+        assert not moved[: 10 - blend].any() and not moved[30 + blend :].any()
+        assert moved[10 - blend : 30 + blend].all() or blend == 0
+        assert _foot_speed(locked, LEFT_FOOT)[10:29].max() < 1e-4
 
 
 def test_smoothing_keeps_a_long_contact_locked_and_eases_its_edges():
@@ -117,6 +174,12 @@ def test_real_clips_keep_their_ground_truth_motion(real_features):
         assert np.abs(a - b).max() < 0.05
 
 
+@pytest.mark.parametrize("blend", [-1, 1.5, True])
+def test_bad_blend_width_is_refused(blend):
+    with pytest.raises(ValueError, match="blend must be a whole number"):
+        lock_feet(_standing(10), blend=blend)
+
+
 @pytest.mark.parametrize("smooth", [0, 2, -1, 3.0])
 def test_bad_smoothing_width_is_refused(smooth):
     with pytest.raises(ValueError, match="smooth must be an odd number"):
@@ -131,7 +194,10 @@ def test_bad_features_are_refused():
 
 
 # ---------------------------------------------------------------- in the pipeline
-def test_the_pipeline_locks_only_the_root_velocity_when_asked(planted_pipeline_dir):
+LOCK_CHANNELS = [1, 2, *(10 + 6 * (j - 1) + k for j in (1, 2, 4, 5, 7, 8) for k in range(6))]
+
+
+def test_the_pipeline_locks_only_the_root_velocity_and_legs_when_asked(planted_pipeline_dir):
     import torch
 
     from vhdiff.motion.pipeline import MotionPipeline, load_generate_fn
@@ -143,9 +209,10 @@ def test_the_pipeline_locks_only_the_root_velocity_when_asked(planted_pipeline_d
     moved = 0
     for a, b in zip(on, off, strict=True):
         np.testing.assert_array_equal(
-            np.delete(a.features, [1, 2], axis=1), np.delete(b.features, [1, 2], axis=1)
+            np.delete(a.features, LOCK_CHANNELS, axis=1),
+            np.delete(b.features, LOCK_CHANNELS, axis=1),
         )
-        np.testing.assert_allclose(a.features, lock_feet(b.features, fps=FPS, smooth=1), atol=1e-5)
+        np.testing.assert_allclose(a.features, lock_feet(b.features, fps=FPS), atol=1e-5)
         moved += int(np.abs(a.features[:, 1:3] - b.features[:, 1:3]).max() > 1e-4)
         np.testing.assert_allclose(a.joints, joints_from_features(a.features, fps=FPS), atol=1e-4)
     assert moved == 2  # the feet marked as planted were held
@@ -156,6 +223,6 @@ def test_the_pipeline_locks_only_the_root_velocity_when_asked(planted_pipeline_d
     )
     x, y = raw(prompts, [30, 20]), locked(prompts, [30, 20])
     assert (y[1, 20:] == 0).all()
-    keep = [0, *range(3, x.shape[-1])]  # everything but the root velocity
+    keep = [c for c in range(x.shape[-1]) if c not in LOCK_CHANNELS]  # all but root and legs
     torch.testing.assert_close(x[..., keep], y[..., keep], atol=1e-6, rtol=0)
     assert not torch.allclose(x[..., 1:3], y[..., 1:3], atol=1e-4)

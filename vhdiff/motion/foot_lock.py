@@ -1,11 +1,14 @@
-"""Foot locking: remove foot sliding from generated motion features, no IK.
+"""Foot locking: remove foot sliding from generated motion features.
 
-A generated motion often slides a planted foot over the ground (foot skating). With the
-SMPL-parameter features (vhdiff.motion.representation) the fix needs no inverse
-kinematics: the root's planar step between two frames is a feature of its own, and the
-whole body moves with the root. So where a foot is planted in frames t and t+1, adding
-the opposite of that foot's horizontal displacement to the root's step t -> t+1 holds the
-foot still and leaves every joint rotation, the root height and the heading untouched.
+A generated motion often slides a planted foot over the ground (foot skating). Two steps,
+both exact within what they can reach:
+
+**1. The root.** With the SMPL-parameter features (vhdiff.motion.representation) most of
+the fix needs no inverse kinematics: the root's planar step between two frames is a feature
+of its own, and the whole body moves with the root. So where a foot is planted in frames t
+and t+1, adding the opposite of that foot's horizontal displacement to the root's step
+t -> t+1 holds the foot still and leaves every joint rotation, the root height and the
+heading untouched.
 
 Which foot is planted comes from the motion's own contact channels (the model predicts
 them with the motion; `CONTACTS`, > 0.5 = contact) or, for 136-dim features without
@@ -18,10 +21,18 @@ transition t -> t+1, for each side (left: ankle 7 / foot 10, right: ankle 8 / fo
 
 Both feet planted with different slides get their mean removed. Switching the correction
 on and off within one frame would give the root a velocity step (a jerk spike on every
-joint), so c is smoothed with a centred triangular window of `smooth` frames (odd; 1 = none)
-before it is added: a slide is removed in full inside a contact and partly at its edges.
-The features are translation-invariant, so one pass is exact: every later frame moves
-rigidly with the corrected root, and d_s(t) after the correction is d_s(t) + c(t).
+joint), so c may be smoothed with a centred triangular window of `smooth` frames (odd;
+1 = none) before it is added: a slide is then removed in full inside a contact and partly
+at its edges. The features are translation-invariant, so one pass is exact: every later
+frame moves rigidly with the corrected root, and d_s(t) after the correction is
+d_s(t) + c(t).
+
+**2. The legs** (`legs=True`). A rigid shift cannot hold two feet that slide differently
+(a turn on the spot, a shuffle), nor a stance whose foot creeps while the root moves on.
+So each run of >= 2 frames with a foot label on is then pinned by leg IK
+(vhdiff.motion.leg_ik): the foot joint is held at its mean (x, z) over the run, its
+height and orientation kept, by turning that leg's hip, knee and ankle only. Around each
+run the displacement fades out linearly over `blend` frames, so the leg does not snap.
 """
 
 from __future__ import annotations
@@ -30,9 +41,16 @@ from typing import Any
 
 import numpy as np
 
-from vhdiff.body.skeleton import LEFT_FOOT_JOINTS, RIGHT_FOOT_JOINTS
+from vhdiff.body.skeleton import (
+    BODY_PARENTS,
+    LEFT_FOOT_JOINTS,
+    RIGHT_FOOT_JOINTS,
+    SMPL_NEUTRAL_REST_JOINTS,
+)
 from vhdiff.motion import np_rotations as nr
+from vhdiff.motion.leg_ik import LEFT_LEG, RIGHT_LEG, reach
 from vhdiff.motion.representation import (
+    BODY_ROTATIONS,
     CONTACTS,
     FEATURE_DIM,
     ROOT_VELOCITY,
@@ -66,18 +84,72 @@ def _smooth(correction: np.ndarray, width: int) -> np.ndarray:
     )
 
 
-def lock_feet(features: Any, *, fps: float = 20.0, smooth: int = 1) -> np.ndarray:
+def _stance_runs(planted: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of each run of >= 2 consecutive True frames of a [T] bool array."""
+    edges = np.diff(np.concatenate(([0], planted.astype(np.int8), [0])))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return [(int(a), int(b)) for a, b in zip(starts, stops) if b - a >= 2]
+
+
+def _pin_offsets(foot: np.ndarray, planted: np.ndarray, blend: int) -> np.ndarray:
+    """World displacements [T, 3] that hold `foot` [T, 3] at its mean (x, z) over each stance
+    run of `planted` [T], faded linearly to zero over `blend` frames either side."""
+    delta = np.zeros_like(foot)
+    frames = len(foot)
+    for start, stop in _stance_runs(planted):
+        pin = foot[start:stop, [0, 2]].mean(axis=0)
+        delta[start:stop, [0, 2]] = pin - foot[start:stop, [0, 2]]
+        for d in range(1, blend + 1):
+            weight = 1.0 - d / (blend + 1)
+            if start - d >= 0 and not planted[start - d]:
+                delta[start - d, [0, 2]] += weight * (pin - foot[start, [0, 2]])
+            if stop - 1 + d < frames and not planted[stop - 1 + d]:
+                delta[stop - 1 + d, [0, 2]] += weight * (pin - foot[stop - 1, [0, 2]])
+    return delta
+
+
+def _pin_feet(data: np.ndarray, labels: np.ndarray, fps: float, blend: int) -> np.ndarray:
+    """Features [T, D] with each foot held at one spot per stance run by leg IK (lock_feet)."""
+    psi, transl = _integrate_root(data, fps, 0.0, (0.0, 0.0))
+    rotations = _rotations_from_features(data, psi)
+    rest = np.asarray(SMPL_NEUTRAL_REST_JOINTS, dtype=np.float64)
+    positions, global_rotations = nr.forward_kinematics(rotations, rest, BODY_PARENTS, transl)
+    out = data.copy()
+    sides = ((LEFT_LEG, LEFT_FOOT_JOINTS[1]), (RIGHT_LEG, RIGHT_FOOT_JOINTS[1]))
+    for side, (leg, foot) in enumerate(sides):
+        delta = _pin_offsets(positions[:, foot], labels[:, 2 * side + 1], blend)
+        moved = np.abs(delta).max(axis=-1) > 1e-9  # metres: round-off is not a move
+        if not moved.any():
+            continue
+        local = reach(positions[moved], global_rotations[moved], leg, delta[moved])  # [M,3,3,3]
+        for i, joint in enumerate(leg):  # body joint j's 6D block: BODY_ROTATIONS + 6 (j - 1)
+            start = BODY_ROTATIONS.start + 6 * (joint - 1)
+            out[moved, start : start + 6] = nr.matrix_to_rotation_6d(local[:, i])
+    return out
+
+
+def lock_feet(
+    features: Any, *, fps: float = 20.0, smooth: int = 1, legs: bool = True, blend: int = 2
+) -> np.ndarray:
     """Features [T, 140 or 136] (denormalised) with planted feet held still (module docstring).
 
-    Only the root velocity channels change. smooth: width in frames (odd) of the triangular
-    window over the root correction; 1 (the default, what the pipeline uses) = no smoothing,
-    an exact lock. Wider windows soften the root's velocity steps at contact edges but undo
-    much of the lock (on generated motion, skating 0.08 -> 0.03 exact, 0.07 with 3 frames).
+    Step 1 (always) changes only the root velocity channels. smooth: width in frames (odd) of
+    the triangular window over the root correction; 1 (the default, what the pipeline uses)
+    = no smoothing, an exact lock. Wider windows soften the root's velocity steps at contact
+    edges but undo much of the lock (on generated motion, skating 0.08 -> 0.03 exact, 0.07
+    with 3 frames).
+    Step 2 (`legs`, on by default) then holds each planted foot joint at one spot for its
+    whole stance by leg IK (`vhdiff.motion.leg_ik`): what the root cannot hold, a foot
+    planted while the other one slides differently, or a stance that creeps. Only the hip,
+    knee and ankle rotations of that leg change, faded in and out over `blend` frames
+    before and after the stance (0 = switch at once).
     Returns float32 [T, D]; a clip of fewer than 2 frames comes back unchanged.
     """
     data = _check_features(features)
     if not isinstance(smooth, int) or smooth < 1 or smooth % 2 == 0:
         raise ValueError(f"smooth must be an odd number of frames >= 1 (1 = off), got {smooth!r}")
+    if not isinstance(blend, int) or isinstance(blend, bool) or blend < 0:
+        raise ValueError(f"blend must be a whole number of frames >= 0, got {blend!r}")
     if not fps > 0:
         raise ValueError(f"fps must be > 0, got {fps}")
     frames = data.shape[0]
@@ -106,4 +178,6 @@ def lock_feet(features: Any, *, fps: float = 20.0, smooth: int = 1) -> np.ndarra
     out = data.copy()
     out[:-1, ROOT_VELOCITY] += local
     out[-1, ROOT_VELOCITY] = out[-2, ROOT_VELOCITY]  # the last frame repeats the one before
+    if legs:
+        out = _pin_feet(out, labels, fps, blend)
     return out.astype(np.float32)

@@ -97,8 +97,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--foot-lock",
         action="store_true",
-        help="hold the feet the model marks as planted still: no foot sliding, but walks "
-        "cover less ground (not with --edit)",
+        help="hold the feet the model marks as planted still (root correction, then leg "
+        "IK): less foot sliding, but walks cover less ground (not with --edit)",
     )
     parser.add_argument("--seed", type=int, default=None, help="random seed (reproducible)")
     parser.add_argument(

@@ -345,8 +345,9 @@ class MotionPipeline:
         smoothing: Gaussian low-pass over time, in frames, against jitter (None: the
         pipeline's `smoothing`, 0.7 unless its pipeline.json says otherwise; 0 = raw output;
         vhdiff.motion.smoothing). foot_lock: hold the feet the model marks as planted still
-        by correcting the root's planar velocity (vhdiff.motion.foot_lock); it removes most
-        foot sliding but walks then cover less ground. Both: SMPL-parameter models only.
+        by correcting the root's planar velocity, then by leg IK for what that cannot hold
+        (vhdiff.motion.foot_lock); it removes most foot sliding but walks then cover less
+        ground. Both: SMPL-parameter models only.
         """
         prompts = _check_prompts(prompts)
         lengths = [seconds] * len(prompts) if not isinstance(seconds, (list, tuple)) else list(seconds)
