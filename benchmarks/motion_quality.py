@@ -2,7 +2,8 @@
 
     python benchmarks/motion_quality.py --data data/motion_synthetic [--checkpoint DIR] \
         [--device cuda] [--configs ddpm:1000:1,ddpm:1000:2.5,ddim:50:1,ddim:50:2.5,dpm++:20:1,dpm++:20:2.5] \
-        [--num-samples N] [--mm-texts 100] [--cleanups smoothing=0.7,lock] [--out quality.json]
+        [--num-samples N] [--mm-texts 100] [--cleanups smoothing=0.7,lock] [--snap 0] \
+        [--out quality.json]
 
 Each config is SAMPLER:STEPS:GUIDANCE (guidance 1 = the conditional model without
 classifier-free guidance). Every row is scored by `vhdiff.motion.metrics.evaluate_motion`
@@ -10,7 +11,8 @@ with the dataset's trained evaluator (`vhdiff prep motion-evaluator DATA`) on th
 split, whose captions include held-out templates; the val split is the FID floor.
 Prints one table and writes the rows (and timings) to --out as JSON. --cleanups scores each
 row's motions again after output clean-ups (vhdiff.motion.smoothing, vhdiff.motion.foot_lock):
-the same motions, so the rows differ by the clean-up alone.
+the same motions, so the rows differ by the clean-up alone. --snap 0 scores the raw model
+without prompt snapping (the bundled model snaps at 0.5 by default).
 """
 
 from __future__ import annotations
@@ -93,9 +95,20 @@ def main() -> None:
         help="also score each row's motions after these clean-ups, e.g. smoothing=0.7,lock,"
         "smoothing=0.7+lock (the raw output is always scored; nothing is generated again)",
     )  # fmt: skip
+    parser.add_argument(
+        "--snap", type=float, default=None, metavar="STRENGTH",
+        help="prompt snapping strength in [0, 1] (0 = off: the raw model); default: the "
+        "pipeline's (0.5 for the bundled model; models without a caption index never snap)",
+    )  # fmt: skip
     parser.add_argument("--out", default="quality.json")
     args = parser.parse_args()
     cleanups = parse_cleanups(args.cleanups) if args.cleanups else []
+    from vhdiff.motion.prompt_snapping import SnapSettings
+
+    try:
+        snapping = None if args.snap is None else SnapSettings(strength=args.snap)
+    except ValueError as error:  # out of [0, 1]
+        parser.error(f"--snap: {error}")
 
     from vhdiff.motion.evaluator import EVALUATOR_DIR, load_evaluator
     from vhdiff.motion.metrics.report import evaluate_motion, format_table
@@ -109,6 +122,8 @@ def main() -> None:
             args.checkpoint, device=args.device, seed=args.seed, steps=steps, sampler=sampler,
             guidance=guidance,
         ))  # fmt: skip
+        if snapping is not None:
+            recorder.generate_fn.pipeline.snapping = snapping
         variants = [(name, recorder)] + [
             (name + (f", smoothing {s:g}" if s else "") + (", foot lock" if lock else ""),
              recorder.replay(s, lock))
