@@ -41,12 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from vhdiff.body.skeleton import (
-    BODY_PARENTS,
-    LEFT_FOOT_JOINTS,
-    RIGHT_FOOT_JOINTS,
-    SMPL_NEUTRAL_REST_JOINTS,
-)
+from vhdiff.body.skeleton import LEFT_FOOT_JOINTS, RIGHT_FOOT_JOINTS
 from vhdiff.motion import np_rotations as nr
 from vhdiff.motion.leg_ik import LEFT_LEG, RIGHT_LEG, reach
 from vhdiff.motion.representation import (
@@ -56,6 +51,7 @@ from vhdiff.motion.representation import (
     ROOT_VELOCITY,
     _check_features,
     _fk,
+    _fk_with_rotations,
     _integrate_root,
     _rotations_from_features,
     foot_contacts,
@@ -108,12 +104,13 @@ def _pin_offsets(foot: np.ndarray, planted: np.ndarray, blend: int) -> np.ndarra
     return delta
 
 
-def _pin_feet(data: np.ndarray, labels: np.ndarray, fps: float, blend: int) -> np.ndarray:
-    """Features [T, D] with each foot held at one spot per stance run by leg IK (lock_feet)."""
-    psi, transl = _integrate_root(data, fps, 0.0, (0.0, 0.0))
-    rotations = _rotations_from_features(data, psi)
-    rest = np.asarray(SMPL_NEUTRAL_REST_JOINTS, dtype=np.float64)
-    positions, global_rotations = nr.forward_kinematics(rotations, rest, BODY_PARENTS, transl)
+def _pin_feet(
+    data: np.ndarray, rotations: np.ndarray, labels: np.ndarray, fps: float, blend: int
+) -> np.ndarray:
+    """Features [T, D] with each foot held at one spot per stance run by leg IK (lock_feet);
+    rotations [T, 22, 3, 3]: the features' local rotations (step 1 leaves them as they were)."""
+    transl = _integrate_root(data, fps, 0.0, (0.0, 0.0))[1]
+    positions, global_rotations = _fk_with_rotations(rotations, transl)
     out = data.copy()
     sides = ((LEFT_LEG, LEFT_FOOT_JOINTS[1]), (RIGHT_LEG, RIGHT_FOOT_JOINTS[1]))
     for side, (leg, foot) in enumerate(sides):
@@ -156,7 +153,8 @@ def lock_feet(
     if frames < 2:
         return data.astype(np.float32)
     psi, transl = _integrate_root(data, fps, 0.0, (0.0, 0.0))
-    joints = _fk(_rotations_from_features(data, psi), transl)  # [T, 22, 3]
+    rotations = _rotations_from_features(data, psi)  # [T, 22, 3, 3] local
+    joints = _fk(rotations, transl)  # [T, 22, 3]
     if data.shape[1] == FEATURE_DIM:
         labels = data[:, CONTACTS] > CONTACT_THRESHOLD  # [T, 4]: l ankle, l foot, r ankle, r foot
     else:
@@ -179,5 +177,5 @@ def lock_feet(
     out[:-1, ROOT_VELOCITY] += local
     out[-1, ROOT_VELOCITY] = out[-2, ROOT_VELOCITY]  # the last frame repeats the one before
     if legs:
-        out = _pin_feet(out, labels, fps, blend)
+        out = _pin_feet(out, rotations, labels, fps, blend)
     return out.astype(np.float32)

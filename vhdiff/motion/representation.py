@@ -141,12 +141,20 @@ def _forward_difference(x: np.ndarray) -> np.ndarray:
     return np.concatenate((diff, diff[-1:]), axis=0)
 
 
-def _fk(rotmats: np.ndarray, transl: np.ndarray, rest_joints: Any = None) -> np.ndarray:
-    """rotmats [T, 22, 3, 3], transl [T, 3] -> joints [T, 22, 3] (float64)."""
+def _fk_with_rotations(
+    rotmats: np.ndarray, transl: np.ndarray, rest_joints: Any = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """rotmats [T, 22, 3, 3], transl [T, 3] -> joints [T, 22, 3] and their global rotations
+    [T, 22, 3, 3] (float64)."""
     rest = _REST_JOINTS if rest_joints is None else np.asarray(rest_joints, dtype=np.float64)
     if rest.shape != (NUM_BODY_JOINTS, 3):
         raise ValueError(f"rest_joints must have shape [22, 3], got {list(rest.shape)}")
-    return nr.forward_kinematics(rotmats, rest, BODY_PARENTS, transl)[0]
+    return nr.forward_kinematics(rotmats, rest, BODY_PARENTS, transl)
+
+
+def _fk(rotmats: np.ndarray, transl: np.ndarray, rest_joints: Any = None) -> np.ndarray:
+    """rotmats [T, 22, 3, 3], transl [T, 3] -> joints [T, 22, 3] (float64)."""
+    return _fk_with_rotations(rotmats, transl, rest_joints)[0]
 
 
 def joints_from_motion(motion: SMPLMotion, *, rest_joints: Any = None) -> np.ndarray:
