@@ -16,6 +16,7 @@ from vhdiff.training.checkpoint import (
 )
 from vhdiff.training.distributed import DistributedContext, cleanup_distributed, init_distributed
 from vhdiff.training.ema import EMA
+from vhdiff.training.init_weights import load_init_weights, resolve_init_weights
 from vhdiff.training.lr_schedule import WarmupSchedule, build_lr_scheduler
 from vhdiff.training.sampler import EpochChainSampler, GlobalBatchSampler
 from vhdiff.training.seeding import seed_everything
@@ -45,8 +46,10 @@ __all__ = [
     "init_distributed",
     "latest_checkpoint",
     "list_checkpoints",
+    "load_init_weights",
     "load_module_weights",
     "load_training_state",
+    "resolve_init_weights",
     "save_checkpoint",
     "seed_everything",
     "verify_checkpoint",

@@ -44,6 +44,7 @@ from vhdiff.training.distributed import (
     init_distributed,
 )
 from vhdiff.training.ema import EMA
+from vhdiff.training.init_weights import load_init_weights
 from vhdiff.training.logging import MetricsLogger
 from vhdiff.training.lr_schedule import LR_SCHEDULES, build_lr_scheduler
 from vhdiff.training.sampler import EpochChainSampler, GlobalBatchSampler
@@ -86,6 +87,8 @@ class TrainerConfig:
     sample_hooks: list[str] = field(default_factory=list)
     # extra losses on the model's x0 estimate: {registered name: its keyword parameters}
     loss_hooks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # fine-tuning: start from these weights (vhdiff.training.init_weights says what it may name)
+    init_from: str | None = None
 
     def __post_init__(self) -> None:
         positive = ("max_steps", "batch_size", "grad_accum", "log_every")
@@ -246,6 +249,9 @@ class Trainer:
         self.scaler = torch.amp.GradScaler("cuda", enabled=True) if use_fp16 else None
 
         model.to(self.device)
+        self.init_weights: Path | None = None
+        if cfg.init_from:  # before the EMA copy and DDP's broadcast; a resumed checkpoint overrides it
+            self.init_weights = load_init_weights(model, cfg.init_from)
         if ctx.is_distributed:
             # DDP broadcasts rank 0's parameters, so every rank starts from the same weights.
             kwargs = {"device_ids": [self.device]} if self.device.type == "cuda" else {}
