@@ -142,3 +142,13 @@ def test_train_two_steps_export_and_generate(tmp_path, capsys):
     motions = pipe(["a person walks forward", "someone jumps"], seconds=1.0, steps=2, seed=0)
     assert [m.num_frames for m in motions] == [20, 20]
     assert all(np.isfinite(m.joints).all() and m.smpl is not None for m in motions)
+    assert "init_from" not in meta["info"]
+
+    # fine-tune the exported model (fp16 weights) one more step; the export records its origin
+    tuned, tuned_out = tmp_path / "tuned", tmp_path / "tuned_model"
+    argv = ["train", "configs/motion_synthetic.yaml", *overrides, "trainer.max_steps=1",
+            f"trainer.init_from={out}", "--out", str(tuned), "--device", "cpu"]
+    assert main(argv) == 0
+    assert main(["motion-export", str(tuned), str(tuned_out)]) == 0
+    capsys.readouterr()
+    assert json.loads((tuned_out / "pipeline.json").read_text())["info"]["init_from"] == str(out)

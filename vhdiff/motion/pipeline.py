@@ -260,6 +260,8 @@ class MotionPipeline:
         text_encoder = None if not encoder else {"name": encoder, "params": dict(params.get("text_encoder_params") or {})}
         info = {"run": str(step), "step": int(step.name.split("_")[-1]) if "_" in step.name else None,
                 "weights": weights.name}
+        if cfg.trainer.init_from:  # a fine-tune: where its starting weights came from
+            info["init_from"] = str(cfg.trainer.init_from)
         index = None
         if captions and text_encoder is not None:
             from vhdiff.motion.prompt_snapping import CaptionIndex
