@@ -1,5 +1,7 @@
 """Classifier-free guidance and editing (SDEdit, RePaint inpainting, DDIM inversion)."""
 
+import itertools
+
 import pytest
 import torch
 
@@ -125,13 +127,13 @@ def test_inpainting_keeps_the_known_part_and_samples_the_conditional(gaussian, s
     assert resid.mean(0).abs().max() < 0.05
     assert (torch.cov(resid.T) - cond_cov).abs().max() < 0.05
     walk = repaint_schedule(steps, jump_length, jump_n_sample)
-    assert out.nfe == sum(1 for a, b in zip(walk[:-1], walk[1:]) if b < a)  # one call per reverse move
+    assert out.nfe == sum(1 for a, b in itertools.pairwise(walk) if b < a)  # one call per reverse move
 
 
 def test_repaint_schedule_shape():
     walk = repaint_schedule(20, 5, 3)
     assert walk[0] == 19 and walk[-1] == -1
-    moves = [b - a for a, b in zip(walk[:-1], walk[1:])]
+    moves = [b - a for a, b in itertools.pairwise(walk)]
     assert set(moves) == {-1, 1}
     # 3 jump points (levels 0, 5, 10), each revisited twice, 5 levels up and down again
     assert moves.count(-1) == 20 + 3 * 2 * 5 and moves.count(1) == 3 * 2 * 5

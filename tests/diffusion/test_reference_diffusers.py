@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from tests.diffusion.oracle import MU, SIGMA, GaussianOracle
-from vhdiff.diffusion import GaussianDiffusion, NoiseSchedule, timestep_grid
+from vhdiff.diffusion import GaussianDiffusion, NoiseSchedule
 
 diffusers = pytest.importorskip("diffusers")
 
@@ -66,5 +66,5 @@ def test_importing_the_core_pulls_no_heavy_packages():
         "bad = [m for m in ('open_clip', 'smplx', 'pyrender', 'trimesh', 'torchvision', 'diffusers') if m in sys.modules]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -31,7 +31,7 @@ def test_linear_matches_ddpm_paper_values():
 
 def test_cosine_follows_the_closed_form_and_clips():
     s = NoiseSchedule.cosine(T=1000, s=0.008, max_beta=0.999)
-    f = lambda u: math.cos((u + 0.008) / 1.008 * math.pi / 2) ** 2  # noqa: E731
+    f = lambda u: math.cos((u + 0.008) / 1.008 * math.pi / 2) ** 2
     for t in (0, 10, 500, 900):
         assert float(s.alphas_cumprod[t]) == pytest.approx(f((t + 1) / 1000) / f(0), rel=1e-9)
     assert float(s.betas.max()) == pytest.approx(0.999)  # the last betas are clipped

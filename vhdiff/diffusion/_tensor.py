@@ -58,7 +58,7 @@ def broadcast_mask(mask: Tensor, x: Tensor) -> Tensor:
 def check_timesteps(t: Tensor, num_timesteps: int, batch: int | None = None) -> Tensor:
     """Validate a LongTensor [B] of training timestep indices; returns it as long."""
     if not isinstance(t, Tensor):
-        raise ValueError(f"t must be a LongTensor [B], got {type(t).__name__}")
+        raise ValueError(f"t must be a LongTensor [B], got {type(t).__name__}")  # noqa: TRY004 (user errors are ValueErrors)
     if t.ndim != 1:
         raise ValueError(f"t must be 1-d [B], got shape {tuple(t.shape)}")
     if batch is not None and t.shape[0] != batch:
@@ -82,7 +82,7 @@ def split_pair(out: object, *, learned: bool) -> tuple[Tensor, Tensor | None]:
             )
         return out[0], out[1]
     if isinstance(out, (tuple, list)):
-        raise ValueError(
+        raise ValueError(  # noqa: TRY004 (user errors are ValueErrors)
             "the model returned a pair (prediction, v) but the diffusion's variance is fixed; "
             "use variance='learned_range' or build the backbone with learn_variance=False"
         )

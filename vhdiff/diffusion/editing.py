@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from typing import Any
@@ -49,7 +50,7 @@ def sdedit(
     T = diffusion.num_timesteps
     n = steps if steps is not None else DEFAULT_STEPS.get(sampler, T)
     full = torch.arange(T - 1, -1, -1) if n == T else timestep_grid(T, n, timestep_spacing)  # type: ignore[arg-type]
-    t_start = max(int(round(strength * T)) - 1, 0)
+    t_start = max(round(float(strength) * T) - 1, 0)
     grid = full[full <= t_start]
     if grid.numel() == 0:
         grid = full[-1:]
@@ -129,7 +130,7 @@ def inpaint(
     x = _noise(x_known, generator) if x_T is None else x_T.clone()
     sub_alphas = sub.schedule.alphas.tolist()
     walk = repaint_schedule(S, jump_length, jump_n_sample)
-    pairs = list(zip(walk[:-1], walk[1:]))
+    pairs = list(itertools.pairwise(walk))
     it = _progress(pairs, total=len(pairs), desc="inpaint") if progress else pairs
     out = SampleOutput(sample=x, timesteps=grid.flip(0))
     with torch.no_grad():

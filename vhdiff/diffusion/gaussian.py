@@ -154,7 +154,7 @@ class GaussianDiffusion:
     ) -> None:
         schedule = NoiseSchedule.cosine() if schedule is None else schedule
         if not isinstance(schedule, NoiseSchedule):
-            raise ValueError(f"schedule must be a NoiseSchedule, got {type(schedule).__name__}")
+            raise ValueError(f"schedule must be a NoiseSchedule, got {type(schedule).__name__}")  # noqa: TRY004
         check_choice("prediction", prediction, get_args(Prediction))
         check_choice("variance", variance, get_args(Variance))
         check_choice("loss", loss, get_args(LossType))
