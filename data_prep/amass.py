@@ -39,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from vhdiff.array_files import load_npz_file
 from vhdiff.atomic_io import write_text_atomic
 from vhdiff.body.skeleton import SMPL_NEUTRAL_REST_JOINTS, mirror_axis_angle
 from vhdiff.body.smpl_motion import SMPLMotion
@@ -85,12 +86,7 @@ class AmassSource:
 def load_amass(path: str | os.PathLike) -> AmassSource:
     """Read an AMASS ``.npz``; ValueError names the file and the problem."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"AMASS file not found: {str(path)!r}")
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise ValueError(f"{str(path)!r} is not a readable .npz file ({exc})") from exc
+    archive = load_npz_file(path, kind="AMASS file", fmt=".npz file")
     with archive:
         keys = set(archive.files)
         rate_key = next((k for k in ("mocap_framerate", "mocap_frame_rate") if k in keys), None)

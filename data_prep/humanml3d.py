@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vhdiff.array_files import load_npy_file
 from vhdiff.motion.dataset import Caption, read_captions
 from vhdiff.motion.humanml3d import HUMANML3D_DIM, load_joint_vecs, recover_from_ric
 
@@ -66,7 +67,7 @@ class HumanML3DFolder:
             raise FileNotFoundError(
                 f"{str(path)!r} not found; HumanML3D ships Mean.npy and Std.npy"
             )
-        array = np.load(path, allow_pickle=False).astype(np.float32)
+        array = load_npy_file(path, kind="HumanML3D statistics file", fmt=".npy array").astype(np.float32)
         if array.shape != (HUMANML3D_DIM,):
             raise ValueError(
                 f"{str(path)!r}: expected shape [{HUMANML3D_DIM}], got {list(array.shape)}"
@@ -92,7 +93,7 @@ class HumanML3DFolder:
         path = self.root / "new_joints" / f"{clip_id}.npy"
         if not path.is_file():
             return recover_from_ric(self.joint_vecs(clip_id))
-        array = np.load(path, allow_pickle=False)
+        array = load_npy_file(path, kind="HumanML3D joints file", fmt=".npy array")
         if array.ndim != 3 or array.shape[1:] != (22, 3):
             raise ValueError(f"{str(path)!r}: expected joints [T, 22, 3], got {list(array.shape)}")
         return array.astype(np.float32)

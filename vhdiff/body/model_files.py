@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from vhdiff.array_files import load_npz_file
+
 __all__ = [
     "BODY_KINDS",
     "ENV_VAR",
@@ -133,14 +135,7 @@ def read_model_arrays(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], l
     Raises ValueError naming the file when it is not an .npz or lacks a required key.
     """
     path = Path(path)
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{str(path)!r} is not a readable .npz model file ({exc})") from exc
-    if not hasattr(archive, "files"):
-        raise ValueError(
-            f"{str(path)!r} holds a single array, not an .npz model file with named arrays"
-        )
+    archive = load_npz_file(path, kind="body model file", fmt=".npz model file")
     arrays: dict[str, np.ndarray] = {}
     skipped: list[str] = []
     with archive:

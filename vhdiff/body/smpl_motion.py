@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from vhdiff.array_files import load_npz_file
 from vhdiff.atomic_io import write_npz_atomic
 
 __all__ = ["NUM_BETAS", "SMPLMotion"]
@@ -182,12 +183,7 @@ class SMPLMotion:
     def load(cls, path: str | os.PathLike) -> SMPLMotion:
         """Read a motion `.npz` (ours or AMASS-style); errors name the file and the problem."""
         path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"motion file not found: {str(path)!r}")
-        try:
-            archive = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise ValueError(f"{str(path)!r} is not a readable .npz motion file ({exc})") from exc
+        archive = load_npz_file(path, kind="motion file", fmt=".npz motion file")
         with archive:
             keys = set(archive.files)
 

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from vhdiff.array_files import load_npy_file
 from vhdiff.motion import np_rotations as nr
 from vhdiff.motion.representation import FeatureStats, as_frame_array
 
@@ -119,7 +120,7 @@ def load_feature_stats(root: str | os.PathLike) -> FeatureStats:
                 f"{str(path)!r} not found; point at HumanML3D's folder (it ships Mean.npy "
                 "and Std.npy beside new_joint_vecs/)"
             )
-        arrays.append(np.load(path, allow_pickle=False))
+        arrays.append(load_npy_file(path, kind="HumanML3D statistics file", fmt=".npy array"))
     stats = FeatureStats(mean=arrays[0], std=arrays[1], min_std=1e-8)
     if stats.dim != HUMANML3D_DIM:
         raise ValueError(f"Mean.npy / Std.npy have {stats.dim} dims, expected {HUMANML3D_DIM}")
@@ -129,12 +130,7 @@ def load_feature_stats(root: str | os.PathLike) -> FeatureStats:
 def load_joint_vecs(path: str | os.PathLike) -> np.ndarray:
     """One ``new_joint_vecs/ID.npy`` as float32 [T, 263]; errors name the file."""
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"HumanML3D vector file not found: {str(path)!r}")
-    try:
-        array = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
-        raise ValueError(f"{str(path)!r} is not a readable .npy array ({exc})") from exc
+    array = load_npy_file(path, kind="HumanML3D vector file", fmt=".npy array")
     try:
         return _as_vectors(array).astype(np.float32)
     except ValueError as exc:
