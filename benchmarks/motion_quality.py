@@ -3,7 +3,7 @@
     python benchmarks/motion_quality.py --data data/motion_synthetic [--checkpoint DIR] \
         [--device cuda] [--configs ddpm:1000:1,ddpm:1000:2.5,ddim:50:1,ddim:50:2.5,dpm++:20:1,dpm++:20:2.5] \
         [--num-samples N] [--mm-texts 100] [--cleanups smoothing=0.7,lock] [--snap 0] \
-        [--out quality.json]
+        [--guidance-interval 500:999|all] [--out quality.json]
 
 Each config is SAMPLER:STEPS:GUIDANCE (guidance 1 = the conditional model without
 classifier-free guidance). Every row is scored by `vhdiff.motion.metrics.evaluate_motion`
@@ -12,7 +12,8 @@ split, whose captions include held-out templates; the val split is the FID floor
 Prints one table and writes the rows (and timings) to --out as JSON. --cleanups scores each
 row's motions again after output clean-ups (vhdiff.motion.smoothing, vhdiff.motion.foot_lock):
 the same motions, so the rows differ by the clean-up alone. --snap 0 scores the raw model
-without prompt snapping (the bundled model snaps at 0.5 by default).
+without prompt snapping (the bundled model snaps at 0.5 by default). --guidance-interval
+sets the timesteps where guidance acts (default: the pipeline's; "all" = every step).
 """
 
 from __future__ import annotations
@@ -100,6 +101,10 @@ def main() -> None:
         help="prompt snapping strength in [0, 1] (0 = off: the raw model); default: the "
         "pipeline's (0.5 for the bundled model; models without a caption index never snap)",
     )  # fmt: skip
+    parser.add_argument(
+        "--guidance-interval", default=None, metavar="T_MIN:T_MAX",
+        help="timesteps where classifier-free guidance acts, or all; default: the pipeline's",
+    )
     parser.add_argument("--out", default="quality.json")
     args = parser.parse_args()
     cleanups = parse_cleanups(args.cleanups) if args.cleanups else []
@@ -109,6 +114,12 @@ def main() -> None:
         snapping = None if args.snap is None else SnapSettings(strength=args.snap)
     except ValueError as error:  # out of [0, 1]
         parser.error(f"--snap: {error}")
+    from vhdiff.diffusion.guidance import parse_guidance_interval
+
+    try:
+        interval = None if args.guidance_interval is None else parse_guidance_interval(args.guidance_interval)
+    except ValueError as error:
+        parser.error(f"--guidance-interval: {error}")
 
     from vhdiff.motion.evaluator import EVALUATOR_DIR, load_evaluator
     from vhdiff.motion.metrics.report import evaluate_motion, format_table
@@ -124,6 +135,8 @@ def main() -> None:
         ))  # fmt: skip
         if snapping is not None:
             recorder.generate_fn.pipeline.snapping = snapping
+        if args.guidance_interval is not None:
+            recorder.generate_fn.pipeline.guidance_interval = interval
         variants = [(name, recorder)] + [
             (name + (f", smoothing {s:g}" if s else "") + (", foot lock" if lock else ""),
              recorder.replay(s, lock))

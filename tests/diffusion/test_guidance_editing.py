@@ -60,6 +60,45 @@ def test_guidance_with_learned_variance_guides_the_prediction_only():
     assert torch.allclose(pred, u_pred + 3.0 * (c_pred - u_pred)) and torch.equal(v, c_v)
 
 
+def test_guidance_interval_guides_inside_and_runs_the_conditional_model_alone_outside():
+    model = CondModel()
+    x, emb = torch.randn(4, 3), torch.randn(4, 3)
+    guided = ClassifierFreeGuidance(model, 2.5, interval=(500, 999))
+    plain = ClassifierFreeGuidance(model, 2.5)
+    for step in (500, 700, 999):  # inside, both ends included: plain guidance
+        t = torch.full((4,), step)
+        assert torch.equal(guided(x, t, text_emb=emb), plain(x, t, text_emb=emb))
+    model.calls.clear()
+    low = torch.full((4,), 499)
+    assert torch.equal(guided(x, low, text_emb=emb), model(x, low, text_emb=emb))
+    assert model.calls == [(4, "tag"), (4, "tag")]  # one forward on the plain batch, no uncond half
+    mixed = torch.tensor([100, 600, 20, 999])  # rows at different noise levels
+    out = guided(x, mixed, text_emb=emb)
+    cond, full = model(x, mixed, text_emb=emb), plain(x, mixed, text_emb=emb)
+    assert torch.allclose(out[[1, 3]], full[[1, 3]]) and torch.allclose(out[[0, 2]], cond[[0, 2]])
+    # a DDIM run guided on an interval spends one forward per step outside it
+    diffusion = GaussianDiffusion(NoiseSchedule.cosine(T=1000), prediction="x0")
+    model.calls.clear()
+    diffusion.sample(guided, (4, 3), sampler="ddim", steps=10, text_emb=emb)
+    assert sorted(b for b, _ in model.calls) == [4] * 5 + [8] * 5
+
+
+@pytest.mark.parametrize("bad", [(600, 500), (-1, 10), (1.5, 10), (1, 2, 3), "ab", 5])
+def test_bad_guidance_intervals_are_refused(bad):
+    with pytest.raises(ValueError, match=r"guidance interval must be \(t_min, t_max\)"):
+        ClassifierFreeGuidance(CondModel(), 2.0, interval=bad)
+
+
+def test_guidance_interval_command_line_form():
+    from vhdiff.diffusion.guidance import parse_guidance_interval
+
+    assert parse_guidance_interval("500:999") == (500, 999)
+    assert parse_guidance_interval(" ALL ") is None
+    for bad in ("500", "a:b", "1:2:3", "9:3", ""):
+        with pytest.raises(ValueError, match="guidance interval must"):
+            parse_guidance_interval(bad)
+
+
 def test_guidance_respects_an_existing_cond_drop_and_rejects_negative_scales():
     model = CondModel()
     x, t, emb = torch.randn(2, 3), torch.zeros(2, dtype=torch.long), torch.randn(2, 3)

@@ -57,6 +57,8 @@ BAD_OPTIONS = {
     "nan length": (["walk", "--length", "nan"], "--length must be a positive"),
     "guidance": (["walk", "--guidance", "-1"], "--guidance must be >= 0"),
     "snap": (["walk", "--snap", "1.5"], "--snap must lie between 0"),
+    "guidance interval order": (["walk", "--guidance-interval", "900:100"], "--guidance-interval: guidance interval must"),
+    "guidance interval form": (["walk", "--guidance-interval", "late"], "must read T_MIN:T_MAX"),
     "num": (["walk", "--num", "0"], "--num must be at least 1"),
     "smoothing": (["walk", "--smoothing", "-1"], "--smoothing must be a number of frames >= 0"),
     "foot lock on an edit": (

@@ -59,6 +59,26 @@ def test_save_and_load_round_trip_gives_the_same_samples(pipe, tmp_path):
     assert 0 < diff.max() and diff.mean() < 0.02 * spread
 
 
+def test_guidance_interval_is_saved_and_changes_only_the_steps_outside_it(tiny_pipeline_dir, tmp_path):
+    pipe = MotionPipeline.from_pretrained(tiny_pipeline_dir)
+    assert pipe.guidance_interval is None
+    full = pipe(["a person walks forward"], seed=5, **FAST)[0]
+    pipe.guidance_interval = (0, 999)  # every timestep: the same as no interval
+    np.testing.assert_array_equal(pipe(["a person walks forward"], seed=5, **FAST)[0].features, full.features)
+    pipe.guidance_interval = (500, 999)
+    limited = pipe(["a person walks forward"], seed=5, **FAST)[0]
+    assert not np.array_equal(limited.features, full.features)
+    again = MotionPipeline.from_pretrained(pipe.save_pretrained(tmp_path / "copy"))
+    assert json.loads((tmp_path / "copy" / "pipeline.json").read_text())["guidance_interval"] == [500, 999]
+    assert again.guidance_interval == (500, 999)
+    np.testing.assert_array_equal(again(["a person walks forward"], seed=5, **FAST)[0].features, limited.features)
+    meta = json.loads((tmp_path / "copy" / "pipeline.json").read_text())
+    meta["guidance_interval"] = [900, 100]
+    (tmp_path / "copy" / "pipeline.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="guidance interval must be"):
+        MotionPipeline.from_pretrained(tmp_path / "copy")
+
+
 def test_saving_over_an_existing_folder_replaces_it(pipe, tmp_path):
     target = tmp_path / "model"
     target.mkdir()

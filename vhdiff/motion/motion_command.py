@@ -86,6 +86,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(default: the model's setting, 0.5 for the bundled model)",
     )
     parser.add_argument(
+        "--guidance-interval",
+        default=None,
+        metavar="T_MIN:T_MAX",
+        help="timesteps (0-999) where guidance acts, the conditional model alone elsewhere, or "
+        "all (default: the model's setting)",
+    )
+    parser.add_argument(
         "--smoothing",
         type=float,
         default=None,
@@ -243,6 +250,13 @@ def validate(args: argparse.Namespace) -> _Plan:
         )
     if args.snap is not None and not 0.0 <= args.snap <= 1.0:
         raise ValueError(f"--snap must lie between 0 (off) and 1, got {args.snap}")
+    if args.guidance_interval is not None:
+        from vhdiff.diffusion.guidance import parse_guidance_interval
+
+        try:
+            parse_guidance_interval(args.guidance_interval)
+        except ValueError as exc:
+            raise ValueError(f"--guidance-interval: {exc}") from None
     if args.smoothing is not None and (not np.isfinite(args.smoothing) or args.smoothing < 0):
         raise ValueError(f"--smoothing must be a number of frames >= 0 (0 = off), got {args.smoothing}")
     if args.edit is not None and args.foot_lock:
@@ -451,6 +465,10 @@ def generate(args: argparse.Namespace, plan: _Plan) -> list[Any]:
         import dataclasses
 
         pipe.snapping = dataclasses.replace(pipe.snapping, strength=args.snap)
+    if args.guidance_interval is not None:
+        from vhdiff.diffusion.guidance import parse_guidance_interval
+
+        pipe.guidance_interval = parse_guidance_interval(args.guidance_interval)
     options = {"steps": args.steps, "guidance": args.guidance}
     if plan.source is None:
         seconds = 6.0 if args.length is None else float(args.length)

@@ -114,6 +114,9 @@ class MotionPipeline:
             SnapSettings(strength=0)` to give the model the raw prompt embeddings.
         smoothing: the default temporal smoothing of generated motion, in frames (0 = off;
             vhdiff.motion.smoothing); saved in pipeline.json.
+        guidance_interval: (t_min, t_max) training timesteps where classifier-free guidance
+            acts (vhdiff.diffusion.ClassifierFreeGuidance), None = every step; saved in
+            pipeline.json. Steps outside it run the conditional model alone (one forward).
     """
 
     def __init__(
@@ -121,8 +124,10 @@ class MotionPipeline:
         text_encoder: dict[str, Any] | None, representation: str = "smpl", fps: float = 20.0,
         device: str | torch.device = "cpu", info: dict[str, Any] | None = None,
         caption_index: Any = None, snapping: Any = None, smoothing: float = SMOOTHING,
+        guidance_interval: tuple[int, int] | None = None,
     ) -> None:
         from vhdiff.config import DiffusionSection, build_diffusion
+        from vhdiff.diffusion.guidance import check_guidance_interval
         from vhdiff.motion.prompt_snapping import DEFAULT_SNAPPING
 
         self.device = torch.device(device)
@@ -138,6 +143,7 @@ class MotionPipeline:
         self.caption_index = caption_index
         self.snapping = DEFAULT_SNAPPING if snapping is None else snapping
         self.smoothing = _check_smoothing(smoothing)
+        self.guidance_interval = check_guidance_interval(guidance_interval)
         dim = getattr(model, "input_dim", None) or model.config.get("input_dim")
         if stats.dim != dim:
             raise ValueError(f"feature stats have {stats.dim} dims but the model takes {dim}")
@@ -185,7 +191,7 @@ class MotionPipeline:
             representation=meta.get("representation", "smpl"), fps=meta.get("fps", 20.0),
             device=device, info=meta.get("info"), caption_index=index,
             snapping=SnapSettings(**meta["prompt_snapping"]) if meta.get("prompt_snapping") else None,
-            smoothing=meta.get("smoothing", SMOOTHING),
+            smoothing=meta.get("smoothing", SMOOTHING), guidance_interval=meta.get("guidance_interval"),
         )
 
     def save_pretrained(self, directory: str | os.PathLike, *, fp16: bool = False) -> Path:
@@ -208,6 +214,8 @@ class MotionPipeline:
                 "diffusion": self.diffusion_section, "defaults": DEFAULTS, "info": self.info,
                 "smoothing": self.smoothing,
             }
+            if self.guidance_interval is not None:
+                meta["guidance_interval"] = list(self.guidance_interval)
             if self.caption_index is not None:
                 from vhdiff.motion.prompt_snapping import CAPTIONS_FILE
 
@@ -317,7 +325,7 @@ class MotionPipeline:
 
         if self.text_encoder is None or guidance == 1.0:
             return self.model
-        return ClassifierFreeGuidance(self.model, guidance)
+        return ClassifierFreeGuidance(self.model, guidance, interval=self.guidance_interval)
 
     def sample_features(
         self, prompts: list[str], frames: list[int], *, steps: int = 50, sampler: str = "ddim",
