@@ -137,6 +137,9 @@ def main() -> None:
             recorder.generate_fn.pipeline.snapping = snapping
         if args.guidance_interval is not None:
             recorder.generate_fn.pipeline.guidance_interval = interval
+        active = recorder.generate_fn.pipeline.guidance_interval
+        if active is not None and guidance != 1.0:
+            name += f" on t {active[0]}-{active[1]}"
         variants = [(name, recorder)] + [
             (name + (f", smoothing {s:g}" if s else "") + (", foot lock" if lock else ""),
              recorder.replay(s, lock))
