@@ -129,21 +129,43 @@ def save_module_weights(module: nn.Module, directory: Path) -> None:
 
 def load_module_weights(module: nn.Module, directory: Path) -> None:
     """Load `directory/model.safetensors` into `module` (strict: every key must match)."""
-    from safetensors.torch import load_model
-
     path = Path(directory) / WEIGHTS
     if not path.is_file():
         raise CheckpointError(f"checkpoint weights {path} are missing; the checkpoint is incomplete")
+    load_weights_file(module, path, hint="was the checkpoint written with a different model config?")
+
+
+def load_weights_file(module: nn.Module, path: Path, *, hint: str) -> None:
+    """Copy the safetensors file `path` into `module`, cast to its dtypes.
+
+    Every tensor must match by name and shape, checked before anything is copied; otherwise
+    a CheckpointError lists what differs and ends with `hint` (what to fix).
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
     try:
-        missing_unexpected = load_model(module, str(path), strict=True, device="cpu")
-    except RuntimeError as exc:
-        raise CheckpointError(
-            f"weights in {path} do not fit this model ({exc}); was the checkpoint written "
-            "with a different model config?"
-        ) from exc
-    except Exception as exc:  # safetensors raises its own error types for a bad header
-        raise CheckpointError(f"cannot read {path}: {exc}; the file is truncated or corrupt") from exc
-    del missing_unexpected
+        weights = load_file(str(path), device="cpu")
+    except (SafetensorError, OSError) as exc:  # a bad header, a truncated file
+        raise CheckpointError(f"cannot read {path}: {exc}; the file is truncated or corrupt") from None
+    own = module.state_dict()
+    missing = sorted(own.keys() - weights.keys())
+    unexpected = sorted(weights.keys() - own.keys())
+    reshaped = [
+        f"{k} {tuple(weights[k].shape)} vs {tuple(v.shape)}"
+        for k, v in own.items() if k in weights and weights[k].shape != v.shape
+    ]
+    if missing or unexpected or reshaped:
+        parts = [
+            f"{label}: {', '.join(items[:4])}{' ...' if len(items) > 4 else ''}"
+            for label, items in (("missing", missing), ("unexpected", unexpected),
+                                 ("shape (file vs model)", reshaped))
+            if items
+        ]  # fmt: skip
+        raise CheckpointError(f"weights in {path} do not fit this model ({'; '.join(parts)}); {hint}")
+    with torch.no_grad():
+        for name, tensor in own.items():
+            tensor.copy_(weights[name].to(device=tensor.device, dtype=tensor.dtype))
 
 
 # ---------------------------------------------------------------------- save

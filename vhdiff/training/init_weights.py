@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
 from torch import nn
 
 from vhdiff.training import checkpoint as ckpt
@@ -62,37 +61,13 @@ def resolve_init_weights(source: str | Path) -> Path:
 def load_init_weights(module: nn.Module, source: str | Path) -> Path:
     """Copy the weights `source` stands for into `module` (cast to its dtypes); returns the file.
 
-    Every tensor must match by name and shape; otherwise a ValueError lists what differs,
-    which almost always means the run's `model:` section differs from the one the weights
-    were trained with.
+    Every tensor must match by name and shape; otherwise a ValueError (CheckpointError) lists
+    what differs, which almost always means the run's `model:` section differs from the one
+    the weights were trained with.
     """
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
     path = resolve_init_weights(source)
-    try:
-        weights = load_file(str(path), device="cpu")
-    except (SafetensorError, OSError) as exc:
-        raise ValueError(f"cannot read {path}: {exc}; the file is truncated or corrupt") from None
-    own = module.state_dict()
-    missing = sorted(own.keys() - weights.keys())
-    unexpected = sorted(weights.keys() - own.keys())
-    reshaped = [
-        f"{k} {tuple(weights[k].shape)} vs {tuple(v.shape)}"
-        for k, v in own.items() if k in weights and weights[k].shape != v.shape
-    ]
-    if missing or unexpected or reshaped:
-        parts = [
-            f"{label}: {', '.join(items[:4])}{' ...' if len(items) > 4 else ''}"
-            for label, items in (("missing", missing), ("unexpected", unexpected),
-                                 ("shape (file vs model)", reshaped))
-            if items
-        ]
-        raise ValueError(
-            f"weights in {path} do not fit this model ({'; '.join(parts)}); set the run's model: "
-            "section to the config the weights were trained with (their config.json)"
-        )
-    with torch.no_grad():
-        for name, tensor in own.items():
-            tensor.copy_(weights[name].to(device=tensor.device, dtype=tensor.dtype))
+    ckpt.load_weights_file(
+        module, path, hint="set the run's model: section to the config the weights were trained "
+        "with (their config.json)",
+    )
     return path
