@@ -49,7 +49,7 @@ def peak_mb() -> float:
 def random_model_dir(folder: Path) -> Path:
     """A pipeline folder with the bundled model's config and random weights."""
     from vhdiff.config import load_config
-    from vhdiff.motion.representation import FeatureStats
+    from vhdiff.motion.representation.smpl import FeatureStats
     from vhdiff.registry import build_model
 
     cfg = load_config(CONFIG)
@@ -96,7 +96,7 @@ def main() -> None:
     print(model_note)
 
     from vhdiff.cli import main as cli
-    from vhdiff.motion import motion_command
+    from vhdiff.commands import motion as motion_command
 
     stages: dict[str, float] = {}
 
@@ -171,8 +171,8 @@ def main() -> None:
             f"generation, {frames} frames, DDIM 50, {label}: median {statistics.median(times):.2f} s "
             f"(min {min(times):.2f} s over {runs} run{'s' * (runs > 1)})"
         )
-    from vhdiff.motion.foot_lock import lock_feet
-    from vhdiff.motion.smoothing import smooth_features
+    from vhdiff.motion.postprocess.foot_lock import lock_feet
+    from vhdiff.motion.postprocess.smoothing import smooth_features
 
     features = motion.features.astype(np.float64)
     cleanups = {

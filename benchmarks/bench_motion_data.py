@@ -21,8 +21,8 @@ import torch
 from vhdiff.data_prep.synthetic_motion import write_synthetic_set
 
 from vhdiff.body.smpl_motion import SMPLMotion
-from vhdiff.motion.dataset import MotionTextDataset, collate_motion
-from vhdiff.motion.representation import (
+from vhdiff.motion.data import MotionTextDataset, collate_motion
+from vhdiff.motion.representation.smpl import (
     from_features,
     joints_from_features,
     joints_from_motion,

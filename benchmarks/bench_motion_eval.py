@@ -58,10 +58,10 @@ def _timed(label: str, fn, *args, **kwargs):
 
 
 def bench_training(data: str | None, steps: int) -> None:
-    from vhdiff.motion.evaluator_training import DEFAULT_STEPS, train_evaluator
+    from vhdiff.motion.metrics.evaluator_training import DEFAULT_STEPS, train_evaluator
 
     if data:
-        from vhdiff.motion.dataset import MotionTextDataset
+        from vhdiff.motion.data import MotionTextDataset
 
         dataset = MotionTextDataset(data, "train")
         source = f"{data} train split ({len(dataset)} clips)"
@@ -79,10 +79,10 @@ def bench_training(data: str | None, steps: int) -> None:
 
 
 def bench_evaluation(clips: int) -> None:
-    from vhdiff.motion.evaluator import TextMotionEvaluator
     from vhdiff.motion.metrics import diversity, fid, mm_dist, physical_metrics, r_precision
+    from vhdiff.motion.metrics.evaluator import TextMotionEvaluator
     from vhdiff.motion.metrics.protocol import joints_of, motion_set_from_dataset, score_motion_set
-    from vhdiff.motion.representation import FeatureStats
+    from vhdiff.motion.representation.smpl import FeatureStats
 
     dataset = _RandomDataset(clips, seed=1)
     motions = motion_set_from_dataset(dataset)

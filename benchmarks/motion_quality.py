@@ -10,7 +10,7 @@ classifier-free guidance). Every row is scored by `vhdiff.motion.metrics.evaluat
 with the dataset's trained evaluator (`vhdiff prep motion-evaluator DATA`) on the test
 split, whose captions include held-out templates; the val split is the FID floor.
 Prints one table and writes the rows (and timings) to --out as JSON. --cleanups scores each
-row's motions again after output clean-ups (vhdiff.motion.smoothing, vhdiff.motion.foot_lock):
+row's motions again after output clean-ups (vhdiff.motion.postprocess.smoothing, vhdiff.motion.postprocess.foot_lock):
 the same motions, so the rows differ by the clean-up alone. --snap 0 scores the raw model
 without prompt snapping (the bundled model snaps at 0.5 by default). --guidance-interval
 sets the timesteps where guidance acts (default: the pipeline's; "all" = every step).
@@ -108,7 +108,7 @@ def main() -> None:
     parser.add_argument("--out", default="quality.json")
     args = parser.parse_args()
     cleanups = parse_cleanups(args.cleanups) if args.cleanups else []
-    from vhdiff.motion.prompt_snapping import SnapSettings
+    from vhdiff.text.snapping import SnapSettings
 
     try:
         snapping = None if args.snap is None else SnapSettings(strength=args.snap)
@@ -121,7 +121,7 @@ def main() -> None:
     except ValueError as error:
         parser.error(f"--guidance-interval: {error}")
 
-    from vhdiff.motion.evaluator import EVALUATOR_DIR, load_evaluator
+    from vhdiff.motion.metrics.evaluator import EVALUATOR_DIR, load_evaluator
     from vhdiff.motion.metrics.report import evaluate_motion, format_table
     from vhdiff.motion.pipeline import load_generate_fn
 

@@ -30,21 +30,19 @@ real time, ours do not). ``--mirror`` also writes HumanML3D's mirrored copies
 
 from __future__ import annotations
 
-import argparse
 import csv
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from vhdiff.array_files import load_npz_file
 from vhdiff.atomic_io import write_text_atomic
+from vhdiff.body import rotations_np as nr
 from vhdiff.body.skeleton import SMPL_NEUTRAL_REST_JOINTS, mirror_axis_angle
 from vhdiff.body.smpl_motion import SMPLMotion
-from vhdiff.motion import np_rotations as nr
-from vhdiff.motion.representation import joints_from_motion
+from vhdiff.motion.representation.smpl import joints_from_motion
 
 __all__ = [
     "HUMANML3D_TRIMS",
@@ -320,7 +318,7 @@ def convert_amass(
     clip), split files (from ``splits`` if it holds train/val/test.txt, else a seeded
     80/10/10 draw) and feature_stats.npz (train split). Bad files are skipped and listed
     in the report; the rest is converted."""
-    from vhdiff.motion.dataset import compute_feature_stats
+    from vhdiff.motion.data import compute_feature_stats
 
     amass_root, out = Path(amass_root), Path(out)
     if not amass_root.is_dir():
@@ -371,41 +369,3 @@ def convert_amass(
     report.splits = _write_splits(out, report.written, Path(splits) if splits else None, seed)
     compute_feature_stats(out, fps=fps).save(out / "feature_stats.npz")
     return report
-
-
-def print_report(report: AmassConversionReport, out: Any) -> None:
-    splits = ", ".join(f"{k} {v}" for k, v in report.splits.items())
-    print(
-        f"converted {len(report.written)} clips to {out} ({splits}); skipped {len(report.skipped)}"
-    )
-    for where, reason in report.skipped[:10]:
-        print(f"  skipped {where}: {reason}")
-    if len(report.skipped) > 10:
-        print(f"  ... and {len(report.skipped) - 10} more")
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "amass", metavar="AMASS_DIR", help="folder of AMASS .npz files (searched recursively)"
-    )
-    parser.add_argument("out", metavar="OUT", help="output dataset folder")
-    parser.add_argument("--fps", type=float, default=20.0, help="target frame rate (default 20)")
-    parser.add_argument(
-        "--index", help="HumanML3D's index.csv: convert its segments, named by new_name"
-    )
-    parser.add_argument("--texts", help="folder of ID.txt captions to copy (HumanML3D's texts/)")
-    parser.add_argument(
-        "--splits", help="folder with train.txt/val.txt/test.txt (default: seeded 80/10/10)"
-    )
-    parser.add_argument("--mirror", action="store_true", help="also write mirrored copies M<ID>")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random split (default 0)")
-    parser.add_argument("--force", action="store_true", help="overwrite an existing dataset")
-
-
-def run(args: argparse.Namespace) -> int:
-    report = convert_amass(
-        args.amass, args.out, fps=args.fps, index=args.index, texts=args.texts,
-        splits=args.splits, mirror=args.mirror, seed=args.seed, force=args.force,
-    )  # fmt: skip
-    print_report(report, args.out)
-    return 0

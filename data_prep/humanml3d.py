@@ -2,7 +2,7 @@
 
 The folder (as released by Guo et al. 2022)::
 
-    HumanML3D/new_joint_vecs/ID.npy   [T, 263] float32 vectors (vhdiff.motion.humanml3d)
+    HumanML3D/new_joint_vecs/ID.npy   [T, 263] float32 vectors (vhdiff.motion.representation.humanml3d)
     HumanML3D/new_joints/ID.npy       [T + 1, 22, 3] joint positions (metres, Y up)
     HumanML3D/texts/ID.txt            'caption#word/POS ...#start#end' lines
     HumanML3D/train.txt val.txt test.txt (train_val.txt, all.txt)   one ID per line
@@ -20,7 +20,6 @@ text labels.
 
 from __future__ import annotations
 
-import argparse
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,10 +27,10 @@ from pathlib import Path
 import numpy as np
 
 from vhdiff.array_files import load_npy_file
-from vhdiff.motion.dataset import Caption, read_captions
-from vhdiff.motion.humanml3d import HUMANML3D_DIM, load_joint_vecs, recover_from_ric
+from vhdiff.motion.data import Caption, read_captions
+from vhdiff.motion.representation.humanml3d import HUMANML3D_DIM, load_joint_vecs, recover_from_ric
 
-__all__ = ["HumanML3DFolder", "add_arguments", "run"]
+__all__ = ["HumanML3DFolder"]
 
 HUMANML3D_SPLITS = ("train", "val", "test", "train_val", "all")
 
@@ -89,7 +88,7 @@ class HumanML3DFolder:
 
     def joints(self, clip_id: str) -> np.ndarray:
         """[T, 22, 3] positions: new_joints/ID.npy when present, else recovered from the
-        vectors (:func:`vhdiff.motion.humanml3d.recover_from_ric`)."""
+        vectors (:func:`vhdiff.motion.representation.humanml3d.recover_from_ric`)."""
         path = self.root / "new_joints" / f"{clip_id}.npy"
         if not path.is_file():
             return recover_from_ric(self.joint_vecs(clip_id))
@@ -122,7 +121,7 @@ class HumanML3DFolder:
         return problems
 
 
-def _index_path(root: Path, index: str | None) -> Path:
+def index_path(root: Path, index: str | None) -> Path:
     if index is not None:
         return Path(index)
     for candidate in (root / "index.csv", root.parent / "index.csv"):
@@ -132,28 +131,3 @@ def _index_path(root: Path, index: str | None) -> Path:
         f"index.csv not found in {str(root)!r} or its parent; pass --index (HumanML3D's "
         "repository root holds it)"
     )
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("humanml3d", metavar="HML_DIR", help="the HumanML3D/ folder")
-    parser.add_argument("out", metavar="OUT", help="output dataset folder (vhdiff layout)")
-    parser.add_argument(
-        "--amass", required=True, help="AMASS root (the SMPL-H G files index.csv points to)"
-    )
-    parser.add_argument("--index", help="HumanML3D's index.csv (default: HML_DIR/ or its parent)")
-    parser.add_argument("--fps", type=float, default=20.0, help="target frame rate (default 20)")
-    parser.add_argument("--no-mirror", action="store_true", help="skip the mirrored M<ID> copies")
-    parser.add_argument("--force", action="store_true", help="overwrite an existing dataset")
-
-
-def run(args: argparse.Namespace) -> int:
-    from vhdiff.data_prep.amass import convert_amass, print_report
-
-    folder = HumanML3DFolder(args.humanml3d)
-    report = convert_amass(
-        args.amass, args.out, fps=args.fps, index=_index_path(folder.root, args.index),
-        texts=folder.root / "texts", splits=folder.root, mirror=not args.no_mirror,
-        force=args.force,
-    )  # fmt: skip
-    print_report(report, args.out)
-    return 0

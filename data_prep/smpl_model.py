@@ -25,7 +25,6 @@ Command: ``vhdiff prep smpl-model IN.pkl OUT.npz [--force]``.
 
 from __future__ import annotations
 
-import argparse
 import functools
 import os
 import pickle
@@ -283,17 +282,3 @@ def _check_model(arrays: dict[str, np.ndarray], source: Path) -> None:
             raise ValueError(
                 f"{str(source)!r}: {key} has shape {list(arrays[key].shape)}, expected [{vertices}, 3, N]"
             )
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "source", help="official SMPL / SMPL-H .pkl (or an .npz with pickled entries)"
-    )
-    parser.add_argument("output", help="the .npz to write, e.g. $VHDIFF_SMPL_DIR/SMPL_NEUTRAL.npz")
-    parser.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
-
-
-def run(args: argparse.Namespace) -> int:
-    report = convert_smpl_model(args.source, args.output, overwrite=args.force)
-    print(report.summary())
-    return 0

@@ -1,6 +1,6 @@
 """`vhdiff prep synthetic-motion OUT`: a labelled text-motion set from a procedural vocabulary.
 
-Writes, in the layout :mod:`vhdiff.motion.dataset` reads::
+Writes, in the layout :mod:`vhdiff.motion.data` reads::
 
     OUT/motions/ID.npz       SMPLMotion at --fps (20), neutral-skeleton kinematics
     OUT/texts/ID.txt         3 captions (paraphrases stating the clip's parameters)
@@ -25,7 +25,6 @@ centimetres.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -39,9 +38,9 @@ from vhdiff.data_prep.motion_vocab.captions import HELD_OUT_TEMPLATES, clip_capt
 from vhdiff.data_prep.motion_vocab.clips import make_motion, sample_clip
 
 from vhdiff.atomic_io import write_text_atomic
-from vhdiff.motion.representation import FeatureStats, to_features
+from vhdiff.motion.representation.smpl import FeatureStats, to_features
 
-__all__ = ["SyntheticSetReport", "add_arguments", "run", "write_synthetic_set"]
+__all__ = ["SyntheticSetReport", "write_synthetic_set"]
 
 SPLIT_FRACTIONS = {"train": 0.8, "val": 0.1, "test": 0.1}
 CAPTIONS_PER_CLIP = 3
@@ -143,24 +142,3 @@ def write_synthetic_set(
 def _temp_path(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     return path.with_name(f".{path.name}.tmp")
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("out", metavar="OUT", help="output folder")
-    parser.add_argument("--clips", type=int, default=4000, help="number of clips (default 4000)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--fps", type=float, default=20.0, help="frame rate (default 20)")
-    parser.add_argument("--force", action="store_true", help="overwrite an existing set")
-
-
-def run(args: argparse.Namespace) -> int:
-    report = write_synthetic_set(
-        args.out, clips=args.clips, seed=args.seed, fps=args.fps, force=args.force, progress=True
-    )
-    splits = ", ".join(f"{k} {v}" for k, v in report["splits"].items())
-    print(
-        f"wrote {report['clips']} clips ({report['frames'] / report['fps'] / 60:.1f} min of "
-        f"motion; {splits}) to {args.out} in {report['seconds']:.1f} s "
-        f"({report['clips_per_second']} clips/s)"
-    )
-    return 0

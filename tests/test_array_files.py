@@ -41,7 +41,7 @@ def test_npy_and_npz_are_not_mixed_up(tmp_path):
 
 def test_a_corrupt_humanml3d_statistics_file_is_a_clear_error(tmp_path):
     from data_prep.humanml3d import HumanML3DFolder
-    from vhdiff.motion.humanml3d import HUMANML3D_DIM, load_feature_stats
+    from vhdiff.motion.representation.humanml3d import HUMANML3D_DIM, load_feature_stats
 
     np.save(tmp_path / "Mean.npy", np.zeros(HUMANML3D_DIM, np.float32))
     (tmp_path / "Std.npy").write_bytes(b"\x93NUMPY garbage")

@@ -30,13 +30,13 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # name -> (module, one-line help). Add a sub-command by adding a line here.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "demo": ("vhdiff.demo", "run the main demo (writes pictures/videos to --out)"),
-    "train": ("vhdiff.train_command", "train a model from a YAML config"),
-    "prep": ("vhdiff.data_prep.commands", "build datasets and convert model files"),
-    "render": ("vhdiff.viz.render_command", "render a motion .npz to MP4/GIF/PNGs"),
-    "eval": ("vhdiff.motion.eval_command", "evaluate generated motion against a dataset"),
-    "motion": ("vhdiff.motion.motion_command", "text to SMPL motion: MP4, .npz, BVH, OBJ"),
-    "motion-export": ("vhdiff.motion.export_command", "a training run -> a text-to-motion model folder"),
+    "demo": ("vhdiff.commands.demo", "run the main demo (writes pictures/videos to --out)"),
+    "train": ("vhdiff.commands.train", "train a model from a YAML config"),
+    "prep": ("vhdiff.commands.prep", "build datasets and convert model files"),
+    "render": ("vhdiff.commands.render", "render a motion .npz to MP4/GIF/PNGs"),
+    "eval": ("vhdiff.commands.eval", "evaluate generated motion against a dataset"),
+    "motion": ("vhdiff.commands.motion", "text to SMPL motion: MP4, .npz, BVH, OBJ"),
+    "motion-export": ("vhdiff.commands.motion_export", "a training run -> a text-to-motion model folder"),
 }
 
 USER_ERRORS: tuple[type[BaseException], ...] = (

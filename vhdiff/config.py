@@ -278,3 +278,59 @@ def build_diffusion(section: DiffusionSection):
     diffusion = GaussianDiffusion(schedule, **options)
     diffusion.config.extra.update(section.extra)
     return diffusion
+
+
+# ---------------------------------------------------------------------- a whole run
+# Modules that moved: run configs (and the config.yaml inside older checkpoints) that list
+# the old name under `imports:` keep working.
+MOVED_MODULES = {"vhdiff.motion.train_setup": "vhdiff.motion.training.setup"}
+
+
+def import_config_modules(config: RunConfig) -> None:
+    """Import the modules a config lists under `imports:` (they register datasets, hooks)."""
+    import importlib
+
+    for module in config.imports:
+        try:
+            importlib.import_module(MOVED_MODULES.get(module, module))
+        except ImportError as exc:
+            raise ValueError(f"cannot import {module!r} listed under imports: {exc}") from None
+
+
+def build_trainer(config: RunConfig, *, context: Any = None):
+    """The `vhdiff.training.Trainer` a run config describes: its model (seeded with
+    trainer.seed), dataset, diffusion, text condition, sample and loss hooks.
+
+    Call `import_config_modules(config)` first when the config's names are registered by
+    its `imports:`. context: a `vhdiff.training.DistributedContext` (default: auto).
+    """
+    from vhdiff.registry import LOSS_HOOKS, SAMPLE_HOOKS, build_dataset, build_model
+    from vhdiff.training import Trainer
+    from vhdiff.training.seeding import seed_everything
+
+    seed_everything(config.trainer.seed)  # the model's initial weights
+    model = build_model(config.model.name, config.model.params)
+    dataset = build_dataset(config.data.name, config.data.params)
+    diffusion = build_diffusion(config.diffusion)
+    condition = None
+    if config.text_encoder.name:
+        from vhdiff.text import load_text_encoder
+        from vhdiff.text.condition import TextCondition
+
+        device = context.device if context is not None else None
+        condition = TextCondition(
+            encoder=load_text_encoder(config.text_encoder.name, **config.text_encoder.params),
+            text_key=config.text_encoder.text_key, output_key=config.text_encoder.output_key,
+            device=device,
+        )
+    trainer = Trainer(
+        model=model, diffusion=diffusion, dataset=dataset, config=config.trainer,
+        condition=condition, context=context, config_text=config_to_yaml(config),
+    )
+    if condition is not None and condition.device is None:
+        condition.device = trainer.device
+    for name in config.trainer.sample_hooks:
+        trainer.add_sample_hook(SAMPLE_HOOKS.build(name))
+    for name, params in config.trainer.loss_hooks.items():
+        trainer.add_loss_hook(LOSS_HOOKS.build(name, params))
+    return trainer

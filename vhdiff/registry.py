@@ -8,7 +8,7 @@ so registering a name imports nothing. A config may also name a factory directly
 Pipelines register their own datasets and hooks at import, e.g.::
 
     from vhdiff.registry import register_dataset
-    register_dataset("humanml3d", "vhdiff.motion.dataset:HumanML3D")
+    register_dataset("humanml3d", "vhdiff.motion.data:HumanML3D")
 
 and the `vhdiff train` command imports the modules listed in a config's `imports:` field
 before it looks names up.

@@ -28,8 +28,8 @@ from vhdiff.data_prep.motion_vocab.poses import PoseTrack, joint
 from vhdiff.data_prep.motion_vocab.shapes import smoothstep
 from vhdiff.data_prep.motion_vocab.track import BOTH, LEFT, RIGHT, Track
 
+from vhdiff.body import rotations_np as nr
 from vhdiff.body.skeleton import SMPL_NEUTRAL_REST_JOINTS
-from vhdiff.motion import np_rotations as nr
 
 __all__ = ["plan_gait"]
 

@@ -26,9 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 from vhdiff.data_prep.motion_vocab.poses import euler_to_matrix
 
+from vhdiff.body import rotations_np as nr
 from vhdiff.body.skeleton import BODY_PARENTS, SMPL_NEUTRAL_REST_JOINTS
 from vhdiff.body.smpl_motion import SMPLMotion
-from vhdiff.motion import np_rotations as nr
 
 __all__ = ["BOTH", "FLIGHT", "LEFT", "RIGHT", "Track", "concatenate", "solve_root"]
 

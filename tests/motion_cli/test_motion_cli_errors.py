@@ -8,7 +8,7 @@ import pytest
 
 from vhdiff.body import SMPLMotion
 from vhdiff.cli import main
-from vhdiff.motion import motion_command
+from vhdiff.commands import motion as motion_command
 
 
 @pytest.fixture()

@@ -8,7 +8,7 @@ import numpy as np
 
 from vhdiff.body import SMPLMotion
 from vhdiff.cli import main
-from vhdiff.motion.representation import joints_from_motion, root_heading
+from vhdiff.motion.representation.smpl import joints_from_motion, root_heading
 
 
 def test_in_betweening_ends_at_the_source_end_keyframes(tmp_path):

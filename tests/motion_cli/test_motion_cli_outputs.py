@@ -14,7 +14,7 @@ from vhdiff.body import SMPLMotion, load_body_model
 from vhdiff.body.bvh import read_bvh
 from vhdiff.body.skeleton import BODY_JOINT_NAMES, SMPL_NEUTRAL_REST_JOINTS
 from vhdiff.cli import main
-from vhdiff.motion import motion_command
+from vhdiff.commands import motion as motion_command
 
 
 @dataclass

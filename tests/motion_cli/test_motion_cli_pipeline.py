@@ -108,7 +108,7 @@ def test_smoothing_and_foot_lock_options(planted_pipeline_dir, tmp_path):
     """Default: the model's smoothing (0.7 frames); --smoothing 0 the raw output; --foot-lock
     changes only the root's path and the legs (the other joints keep the same smoothing's pose)."""
     from vhdiff.motion.metrics.physical import jitter
-    from vhdiff.motion.representation import joints_from_motion
+    from vhdiff.motion.representation.smpl import joints_from_motion
 
     common = ["a person walks", "--checkpoint", str(planted_pipeline_dir), *FAST, "--no-video",
               "--seed", "2", "--num", "2"]  # fmt: skip

@@ -9,7 +9,7 @@ from vhdiff.viz.mesh_renderer import MeshRenderer
 
 from vhdiff.body import SMPLMotion
 from vhdiff.cli import main
-from vhdiff.motion import motion_command
+from vhdiff.commands import motion as motion_command
 
 pytest.importorskip("pyrender")
 FRAMES = 5

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from vhdiff.body import rotations_np as nr
 from vhdiff.body.skeleton import SMPL_NEUTRAL_REST_JOINTS
-from vhdiff.motion import np_rotations as nr
 
 C = np.array([[-1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])  # Z-up -> Y-up
 PELVIS = np.asarray(SMPL_NEUTRAL_REST_JOINTS[0])

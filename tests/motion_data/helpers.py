@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from vhdiff.body.smpl_motion import SMPLMotion
-from vhdiff.motion.dataset import compute_feature_stats
+from vhdiff.motion.data import compute_feature_stats
 
 
 def smooth_motion(frames: int = 120, *, seed: int = 0, fps: float = 20.0) -> SMPLMotion:

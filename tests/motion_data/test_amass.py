@@ -6,11 +6,11 @@ import pytest
 from vhdiff.data_prep.amass import convert_amass, load_amass, resample_motion, to_y_up
 
 from tests.motion_data.amass_files import write_amass_npz, yup_motion
+from vhdiff.body import rotations_np as nr
 from vhdiff.body.smpl_motion import SMPLMotion
 from vhdiff.cli import main as cli_main
-from vhdiff.motion import np_rotations as nr
-from vhdiff.motion.dataset import MotionTextDataset
-from vhdiff.motion.representation import joints_from_motion
+from vhdiff.motion.data import MotionTextDataset
+from vhdiff.motion.representation.smpl import joints_from_motion
 
 
 def _reference(motion, step, start=0, stop=None):

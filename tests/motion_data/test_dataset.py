@@ -8,13 +8,13 @@ import pytest
 import torch
 
 from tests.motion_data.helpers import smooth_motion, write_dataset
-from vhdiff.motion.dataset import (
+from vhdiff.motion.data import (
     MotionTextDataset,
     collate_motion,
     load_motion_checked,
     read_captions,
 )
-from vhdiff.motion.representation import FeatureStats, to_features
+from vhdiff.motion.representation.smpl import FeatureStats, to_features
 
 
 @pytest.fixture

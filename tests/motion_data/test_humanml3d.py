@@ -6,9 +6,9 @@ import pytest
 from vhdiff.data_prep.humanml3d import HumanML3DFolder
 
 from tests.motion_data.helpers import smooth_motion
-from vhdiff.motion import np_rotations as nr
-from vhdiff.motion.dataset import HumanML3DDataset, collate_motion
-from vhdiff.motion.humanml3d import (
+from vhdiff.body import rotations_np as nr
+from vhdiff.motion.data import HumanML3DDataset, collate_motion
+from vhdiff.motion.representation.humanml3d import (
     HUMANML3D_DIM,
     LOCAL_VELOCITY,
     RIC,
@@ -18,7 +18,7 @@ from vhdiff.motion.humanml3d import (
     load_joint_vecs,
     recover_from_ric,
 )
-from vhdiff.motion.representation import joints_from_motion, root_heading
+from vhdiff.motion.representation.smpl import joints_from_motion, root_heading
 
 
 def encode_like_humanml3d(joints, heading):

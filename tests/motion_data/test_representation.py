@@ -6,10 +6,10 @@ import torch
 
 from tests.motion_data.helpers import smooth_motion
 from vhdiff.body import rotations as tr
+from vhdiff.body import rotations_np as nr
 from vhdiff.body.skeleton import BODY_PARENTS, SMPL_NEUTRAL_REST_JOINTS, forward_kinematics
 from vhdiff.body.smpl_motion import SMPLMotion
-from vhdiff.motion import np_rotations as nr
-from vhdiff.motion.representation import (
+from vhdiff.motion.representation.smpl import (
     CONTACTS,
     FEATURE_DIM,
     FEATURE_DIM_NO_CONTACTS,

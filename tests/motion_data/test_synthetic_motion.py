@@ -11,10 +11,10 @@ from vhdiff.data_prep.motion_vocab.clips import ClipSpec, make_motion, sample_cl
 from vhdiff.data_prep.motion_vocab.poses import euler_to_matrix
 from vhdiff.data_prep.synthetic_motion import write_synthetic_set
 
+from vhdiff.body import rotations_np as nr
 from vhdiff.cli import main as cli_main
-from vhdiff.motion import np_rotations as nr
-from vhdiff.motion.dataset import MotionTextDataset, read_split
-from vhdiff.motion.representation import joints_from_motion, root_heading
+from vhdiff.motion.data import MotionTextDataset, read_split
+from vhdiff.motion.representation.smpl import joints_from_motion, root_heading
 
 FPS = 20.0
 

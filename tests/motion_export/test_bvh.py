@@ -12,7 +12,7 @@ import pytest
 from vhdiff.body.bvh import EULER_ORDERS, read_bvh, write_bvh
 from vhdiff.body.skeleton import BODY_JOINT_NAMES, BODY_PARENTS, SMPL_NEUTRAL_REST_JOINTS
 from vhdiff.body.smpl_motion import SMPLMotion
-from vhdiff.motion.representation import joints_from_motion
+from vhdiff.motion.representation.smpl import joints_from_motion
 
 
 def smpl_order(bvh) -> list[int]:

@@ -35,7 +35,7 @@ def toy_data(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def toy_splits(toy_data):
-    from vhdiff.motion.dataset import MotionTextDataset
+    from vhdiff.motion.data import MotionTextDataset
 
     train = MotionTextDataset(toy_data, "train")
     return {
@@ -48,7 +48,7 @@ def toy_splits(toy_data):
 @pytest.fixture(scope="session")
 def trained(toy_splits, one_thread):
     """A tiny evaluator trained 150 steps with the hash text encoder (about 10 s)."""
-    from vhdiff.motion.evaluator_training import train_evaluator
+    from vhdiff.motion.metrics.evaluator_training import train_evaluator
 
     return train_evaluator(
         toy_splits["train"],

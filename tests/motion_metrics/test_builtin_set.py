@@ -5,8 +5,8 @@ import json
 import pytest
 
 from vhdiff.cli import main
-from vhdiff.motion.dataset import MotionTextDataset
-from vhdiff.motion.evaluator_training import train_evaluator
+from vhdiff.motion.data import MotionTextDataset
+from vhdiff.motion.metrics.evaluator_training import train_evaluator
 from vhdiff.motion.metrics.report import evaluate_motion
 
 from .conftest import TINY_MODEL

@@ -7,8 +7,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from vhdiff.motion.evaluator import TextMotionEvaluator, contrastive_loss
-from vhdiff.motion.evaluator_training import ground_truth_r_precision, train_evaluator
+from vhdiff.motion.metrics.evaluator import TextMotionEvaluator, contrastive_loss
+from vhdiff.motion.metrics.evaluator_training import ground_truth_r_precision, train_evaluator
 
 from .conftest import TINY_MODEL
 from .toy_data import HashTextEncoder

@@ -67,7 +67,7 @@ def toy_motion(action: str, rng: np.random.Generator) -> SMPLMotion:
 
 def make_toy_dataset(root: Path, *, clips: dict[str, int] | None = None, seed: int = 0) -> Path:
     """Write motions/, texts/, train/val/test.txt and feature_stats.npz under `root`."""
-    from vhdiff.motion.dataset import compute_feature_stats
+    from vhdiff.motion.data import compute_feature_stats
 
     clips = clips or {"train": 160, "val": 48, "test": 48}
     rng = np.random.default_rng(seed)

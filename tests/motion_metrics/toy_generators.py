@@ -1,6 +1,6 @@
 """Generator factories for `vhdiff eval motion --generator tests.motion_metrics.toy_generators:NAME`.
 
-Each follows the factory signature of `vhdiff.motion.eval_command` and returns a
+Each follows the factory signature of `vhdiff.commands.eval` and returns a
 `generate_fn(captions, lengths) -> Tensor[B, T, D]` of normalised features.
 """
 
@@ -17,7 +17,7 @@ def retrieval(
     checkpoint: str | None, *, data: Path, stats: Any, fps: float, device: str, seed: int
 ) -> Any:
     """A "perfect" generator: for each caption, a random real TRAIN clip with that caption."""
-    from vhdiff.motion.dataset import MotionTextDataset
+    from vhdiff.motion.data import MotionTextDataset
 
     train = MotionTextDataset(data, "train", stats=stats)
     by_caption: dict[str, list[torch.Tensor]] = {}

@@ -23,7 +23,7 @@ def tiny_set(tmp_path_factory):
 def real_features(tiny_set):
     """Denormalised 140-dim features of the set's clips: list of [T, 140] float64 arrays."""
     from vhdiff.body import SMPLMotion
-    from vhdiff.motion.representation import to_features
+    from vhdiff.motion.representation.smpl import to_features
 
     paths = sorted((tiny_set / "motions").glob("*.npz"))
     return [to_features(SMPLMotion.load(p)).astype(np.float64) for p in paths]

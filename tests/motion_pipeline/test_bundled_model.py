@@ -100,7 +100,7 @@ def test_paraphrased_prompts_give_the_asked_for_motion(bundled, strength, share)
     Measured: 40 of 44 motions as asked with snapping ('bounds up' fails: MiniLM puts it
     nearest to standing captions), 30 of 44 without ('ambles', 'bounds', 'springs' miss; 'treks'
     and 'marches' partly)."""
-    from vhdiff.motion.prompt_snapping import SnapSettings
+    from vhdiff.text.snapping import SnapSettings
 
     prompts = (*WALK_PROMPTS, *HOP_PROMPTS)
     bundled.snapping = SnapSettings(strength=strength)

@@ -12,7 +12,7 @@ from vhdiff.motion.edit import (
     lower_body_dims,
     parse_keep,
 )
-from vhdiff.motion.representation import BODY_ROTATIONS, CONTACTS, ROOT_HEIGHT, ROOT_TILT
+from vhdiff.motion.representation.smpl import BODY_ROTATIONS, CONTACTS, ROOT_HEIGHT, ROOT_TILT
 
 
 @pytest.mark.parametrize(

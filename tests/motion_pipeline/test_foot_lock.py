@@ -1,4 +1,4 @@
-"""Foot locking (vhdiff.motion.foot_lock): planted feet stop sliding, nothing else changes."""
+"""Foot locking (vhdiff.motion.postprocess.foot_lock): planted feet stop sliding, nothing else changes."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from vhdiff.body import SMPLMotion
-from vhdiff.motion.foot_lock import lock_feet
 from vhdiff.motion.metrics.physical import foot_skating_ratio
-from vhdiff.motion.representation import (
+from vhdiff.motion.postprocess.foot_lock import lock_feet
+from vhdiff.motion.representation.smpl import (
     CONTACTS,
     FEATURE_DIM_NO_CONTACTS,
     ROOT_VELOCITY,

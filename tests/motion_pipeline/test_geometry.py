@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from vhdiff.motion.geometry import joints_from_features_torch
-from vhdiff.motion.representation import BODY_ROTATIONS, joints_from_features
+from vhdiff.motion.representation.smpl import BODY_ROTATIONS, joints_from_features
+from vhdiff.motion.representation.smpl_torch import joints_from_features_torch
 
 
 def _batch(features: list[np.ndarray], frames: int) -> torch.Tensor:

@@ -11,7 +11,7 @@ import torch
 from vhdiff.body import SMPLMotion
 from vhdiff.motion.edit import end_keyframe_projection, parse_keep
 from vhdiff.motion.pipeline import MotionPipeline
-from vhdiff.motion.representation import (
+from vhdiff.motion.representation.smpl import (
     ROOT_VELOCITY,
     YAW_VELOCITY,
     FeatureStats,

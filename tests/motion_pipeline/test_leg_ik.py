@@ -1,4 +1,4 @@
-"""Two-bone leg IK (vhdiff.motion.leg_ik): the ankle lands where asked, the foot keeps its
+"""Two-bone leg IK (vhdiff.body.leg_ik): the ankle lands where asked, the foot keeps its
 orientation, nothing but the leg moves, and knees bend forwards."""
 
 from __future__ import annotations
@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from vhdiff.body import rotations_np as nr
+from vhdiff.body.leg_ik import LEFT_LEG, RIGHT_LEG, reach
 from vhdiff.body.skeleton import BODY_PARENTS, SMPL_NEUTRAL_REST_JOINTS
-from vhdiff.motion import np_rotations as nr
-from vhdiff.motion.leg_ik import LEFT_LEG, RIGHT_LEG, reach
 
 REST = np.asarray(SMPL_NEUTRAL_REST_JOINTS, dtype=np.float64)
 

@@ -11,10 +11,10 @@ import pytest
 import torch
 
 from vhdiff.body import SMPLMotion
-from vhdiff.motion import np_rotations as nr
+from vhdiff.body import rotations_np as nr
 from vhdiff.motion.edit import LOWER_BODY_JOINTS
 from vhdiff.motion.pipeline import MotionPipeline, load_generate_fn, read_pipeline_meta
-from vhdiff.motion.representation import FeatureStats, joints_from_motion
+from vhdiff.motion.representation.smpl import FeatureStats, joints_from_motion
 
 FAST = {"steps": 3, "seconds": 1.0}
 

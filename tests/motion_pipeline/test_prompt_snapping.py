@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from vhdiff.motion.pipeline import MotionPipeline
-from vhdiff.motion.prompt_snapping import CAPTIONS_FILE, CaptionIndex, SnapSettings
+from vhdiff.text.snapping import CAPTIONS_FILE, CaptionIndex, SnapSettings
 
 
 def _index() -> CaptionIndex:

@@ -1,4 +1,4 @@
-"""Temporal smoothing (vhdiff.motion.smoothing) and the pipeline's use of it."""
+"""Temporal smoothing (vhdiff.motion.postprocess.smoothing) and the pipeline's use of it."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from vhdiff.motion.metrics.physical import jitter
-from vhdiff.motion.representation import CONTACTS, joints_from_features
-from vhdiff.motion.smoothing import smooth_features
+from vhdiff.motion.postprocess.smoothing import smooth_features
+from vhdiff.motion.representation.smpl import CONTACTS, joints_from_features
 
 FPS = 20.0
 
@@ -99,7 +99,7 @@ def test_edits_smooth_only_what_they_generate(tiny_pipeline_dir, tiny_set):
     from vhdiff.body import SMPLMotion
     from vhdiff.motion.edit import known_feature_mask, parse_keep
     from vhdiff.motion.pipeline import MotionPipeline
-    from vhdiff.motion.representation import ROOT_VELOCITY, YAW_VELOCITY, to_features
+    from vhdiff.motion.representation.smpl import ROOT_VELOCITY, YAW_VELOCITY, to_features
 
     pipe = MotionPipeline.from_pretrained(tiny_pipeline_dir)
     clip = SMPLMotion.load(min((tiny_set / "motions").glob("*.npz")))

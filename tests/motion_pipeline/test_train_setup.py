@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from vhdiff.motion.train_setup import MotionTrainingSet, caption_embeddings, ensure_builtin_set
+from vhdiff.motion.training.setup import MotionTrainingSet, caption_embeddings, ensure_builtin_set
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +130,7 @@ def test_train_two_steps_export_and_generate(tmp_path, capsys):
     pipe = MotionPipeline.from_pretrained(out)
     assert pipe.max_frames == 60 and pipe.fps == 20.0
     # prompt snapping: the index holds the TRAIN split's captions only
-    from vhdiff.motion.dataset import MotionTextDataset
+    from vhdiff.motion.data import MotionTextDataset
 
     def split_captions(split):
         return {c for item in MotionTextDataset(data, split, min_frames=10, max_frames=60).captions for c in item}

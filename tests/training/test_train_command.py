@@ -101,7 +101,7 @@ def test_sigkill_during_a_save_keeps_the_previous_checkpoint(tmp_path):
 def test_text_condition_encodes_the_batch_prompts():
     import torch
 
-    from vhdiff.train_command import TextCondition
+    from vhdiff.text.condition import TextCondition
 
     class Encoder:
         def encode(self, texts):

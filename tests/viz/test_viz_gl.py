@@ -99,7 +99,7 @@ def test_importing_viz_loads_no_heavy_package():
         """
         import sys
         import vhdiff.viz, vhdiff.viz.mesh_renderer, vhdiff.viz.points, vhdiff.viz.skeleton
-        import vhdiff.viz.writers, vhdiff.viz.render_command, vhdiff.viz.grid
+        import vhdiff.viz.writers, vhdiff.commands.render, vhdiff.viz.grid
         heavy = ("pyrender", "OpenGL", "matplotlib", "trimesh", "imageio", "open_clip")
         print([name for name in heavy if name in sys.modules])
         """,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from vhdiff.viz.render_command import CHUNK, body_model_for, pose_motion, resample_indices
 
 from vhdiff.body import SMPLMotion
+from vhdiff.body.posing import CHUNK, body_model_for, pose_motion, resample_indices
 from vhdiff.cli import main
 
 

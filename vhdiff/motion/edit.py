@@ -1,6 +1,6 @@
 """Which features of a motion an edit keeps: body parts and keyframes -> an inpainting mask.
 
-The 140-dim SMPL-parameter features (vhdiff.motion.representation) split by body part:
+The 140-dim SMPL-parameter features (vhdiff.motion.representation.smpl) split by body part:
 
 - lower body: the root (height, planar velocity, yaw velocity, tilt), the 6D rotations of
   the hips, knees, ankles and feet (SMPL joints 1, 2, 4, 5, 7, 8, 10, 11) and the foot
@@ -18,7 +18,7 @@ and heading are integrals of the velocities of every earlier frame, the regenera
 included. :func:`end_keyframe_projection` gives the core's ``inpaint`` a ``project_x0``
 that puts each x0 estimate on the set of motions that reach the kept end keyframes:
 with free (regenerated) frames ``F = first .. e - 1`` (``e = T - last``, the first kept
-end frame) and the convention of :mod:`vhdiff.motion.representation` (forward
+end frame) and the convention of :mod:`vhdiff.motion.representation.smpl` (forward
 differences, ``psi_{t+1} = psi_t + omega_t / fps``, ``p_{t+1} = p_t + R_y(psi_t) v_t /
 fps``), the end keyframes land where the source has them iff
 
@@ -43,7 +43,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from vhdiff.motion.representation import (
+from vhdiff.motion.representation.smpl import (
     BODY_ROTATIONS,
     CONTACTS,
     FEATURE_DIM,

@@ -12,7 +12,7 @@ A pipeline folder (written by `save_pretrained`, read by `from_pretrained`)::
     DIR/model/model.safetensors
     DIR/feature_stats.npz   the normalisation of the features the model was trained on
     DIR/captions.safetensors  optional: the training captions' text embeddings, for prompt
-                            snapping (vhdiff.motion.prompt_snapping; pipeline.json's
+                            snapping (vhdiff.text.snapping; pipeline.json's
                             "prompt_snapping" holds its settings)
 
 `MotionPipeline.from_run(RUN_DIR)` builds one from a `vhdiff train` run (its newest
@@ -20,7 +20,7 @@ checkpoint, EMA weights) and `vhdiff motion-export RUN_DIR OUT` writes that as a
 
 Generation samples normalised features [B, T, D] (the model contract: padding frames are
 masked), denormalises them and maps them to SMPL parameters directly
-(:func:`vhdiff.motion.representation.from_features`): global_orient, body_pose[21],
+(:func:`vhdiff.motion.representation.smpl.from_features`): global_orient, body_pose[21],
 transl; betas are zero (the neutral body). Editing (:meth:`MotionPipeline.edit`) keeps part
 of a motion and regenerates the rest with the core's inpainting; see vhdiff.motion.edit.
 """
@@ -49,7 +49,7 @@ STATS_FILE = "feature_stats.npz"
 MODEL_DIR = "model"
 SAMPLERS = ("ddim", "ddpm", "dpm++")
 DEFAULTS = {"steps": 50, "sampler": "ddim", "guidance": 2.5}
-SMOOTHING = 0.7  # frames: the default temporal smoothing of generated motion (vhdiff.motion.smoothing)
+SMOOTHING = 0.7  # frames: the default temporal smoothing of generated motion (vhdiff.motion.postprocess.smoothing)
 
 
 def bundled_model_dir() -> Path:
@@ -108,12 +108,12 @@ class MotionPipeline:
         representation: "smpl" (140/136-dim SMPL-parameter features) or "humanml3d" (263).
         fps: frame rate of the features.
         device: where the model runs.
-        caption_index: the training captions' embeddings (vhdiff.motion.prompt_snapping), or
+        caption_index: the training captions' embeddings (vhdiff.text.snapping), or
             None; with it, prompts are pulled towards the nearest training captions by
             `snapping` (a SnapSettings; default strength 0.5). Set `pipe.snapping =
             SnapSettings(strength=0)` to give the model the raw prompt embeddings.
         smoothing: the default temporal smoothing of generated motion, in frames (0 = off;
-            vhdiff.motion.smoothing); saved in pipeline.json.
+            vhdiff.motion.postprocess.smoothing); saved in pipeline.json.
         guidance_interval: (t_min, t_max) training timesteps where classifier-free guidance
             acts (vhdiff.diffusion.ClassifierFreeGuidance), None = every step; saved in
             pipeline.json. Steps outside it run the conditional model alone (one forward).
@@ -128,7 +128,7 @@ class MotionPipeline:
     ) -> None:
         from vhdiff.config import DiffusionSection, build_diffusion
         from vhdiff.diffusion.guidance import check_guidance_interval
-        from vhdiff.motion.prompt_snapping import DEFAULT_SNAPPING
+        from vhdiff.text.snapping import DEFAULT_SNAPPING
 
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
@@ -178,8 +178,8 @@ class MotionPipeline:
     ) -> MotionPipeline:
         """Load a pipeline folder (None: the bundled default model)."""
         from vhdiff.backbones import MotionTransformer
-        from vhdiff.motion.prompt_snapping import CAPTIONS_FILE, CaptionIndex, SnapSettings
-        from vhdiff.motion.representation import FeatureStats
+        from vhdiff.motion.representation.smpl import FeatureStats
+        from vhdiff.text.snapping import CAPTIONS_FILE, CaptionIndex, SnapSettings
 
         folder = bundled_model_dir() if path is None else Path(path)
         meta = read_pipeline_meta(folder)
@@ -217,7 +217,7 @@ class MotionPipeline:
             if self.guidance_interval is not None:
                 meta["guidance_interval"] = list(self.guidance_interval)
             if self.caption_index is not None:
-                from vhdiff.motion.prompt_snapping import CAPTIONS_FILE
+                from vhdiff.text.snapping import CAPTIONS_FILE
 
                 self.caption_index.save(tmp / CAPTIONS_FILE)
                 meta["prompt_snapping"] = dataclasses.asdict(self.snapping)
@@ -272,7 +272,7 @@ class MotionPipeline:
             info["init_from"] = str(cfg.trainer.init_from)
         index = None
         if captions and text_encoder is not None:
-            from vhdiff.motion.prompt_snapping import CaptionIndex
+            from vhdiff.text.snapping import CaptionIndex
 
             index = CaptionIndex.from_dataset(
                 params["root"], representation=representation, encoder=text_encoder["name"],
@@ -354,9 +354,9 @@ class MotionPipeline:
         seconds: one length for all, or one per prompt (each <= `max_seconds`).
         smoothing: Gaussian low-pass over time, in frames, against jitter (None: the
         pipeline's `smoothing`, 0.7 unless its pipeline.json says otherwise; 0 = raw output;
-        vhdiff.motion.smoothing). foot_lock: hold the feet the model marks as planted still
+        vhdiff.motion.postprocess.smoothing). foot_lock: hold the feet the model marks as planted still
         by correcting the root's planar velocity, then by leg IK for what that cannot hold
-        (vhdiff.motion.foot_lock); it removes most foot sliding but walks then cover less
+        (vhdiff.motion.postprocess.foot_lock); it removes most foot sliding but walks then cover less
         ground. Both: SMPL-parameter models only.
         """
         prompts = _check_prompts(prompts)
@@ -395,11 +395,11 @@ class MotionPipeline:
             return raw
         sigma = self.smoothing if smoothing is None else smoothing
         if sigma:
-            from vhdiff.motion.smoothing import smooth_features
+            from vhdiff.motion.postprocess.smoothing import smooth_features
 
             raw = smooth_features(raw, sigma=sigma).astype(np.float64)
         if foot_lock:
-            from vhdiff.motion.foot_lock import lock_feet
+            from vhdiff.motion.postprocess.foot_lock import lock_feet
 
             raw = lock_feet(raw, fps=self.fps).astype(np.float64)
         return raw
@@ -425,11 +425,11 @@ class MotionPipeline:
         (a numpy array from `denormalize`)."""
         raw = features if isinstance(features, np.ndarray) else self.denormalize(features)
         if self.representation == "humanml3d":
-            from vhdiff.motion.humanml3d import recover_from_ric
+            from vhdiff.motion.representation.humanml3d import recover_from_ric
 
             joints = np.asarray(recover_from_ric(raw), dtype=np.float32)
             return Motion(smpl=None, features=raw.astype(np.float32), joints=joints, prompt=prompt, seed=seed)
-        from vhdiff.motion.representation import from_features, joints_from_motion
+        from vhdiff.motion.representation.smpl import from_features, joints_from_motion
 
         smpl = from_features(raw, fps=self.fps, start_heading=start_heading, start_xz=start_xz)
         joints = joints_from_motion(smpl).astype(np.float32)
@@ -457,7 +457,7 @@ class MotionPipeline:
         """
         from vhdiff.diffusion import inpaint
         from vhdiff.motion.edit import end_keyframe_projection, known_feature_mask, parse_keep
-        from vhdiff.motion.representation import (
+        from vhdiff.motion.representation.smpl import (
             ROOT_VELOCITY,
             YAW_VELOCITY,
             root_heading,
@@ -519,7 +519,7 @@ class MotionPipeline:
 
 
 def _check_smoothing(sigma: Any) -> float:
-    from vhdiff.motion.smoothing import check_sigma
+    from vhdiff.motion.postprocess.smoothing import check_sigma
 
     return check_sigma(sigma, name="smoothing")
 
@@ -558,10 +558,10 @@ def read_pipeline_meta(folder: Path) -> dict[str, Any]:
 
 def _dataset_stats(root: Path, representation: str):
     if representation == "humanml3d":
-        from vhdiff.motion.humanml3d import load_feature_stats
+        from vhdiff.motion.representation.humanml3d import load_feature_stats
 
         return load_feature_stats(root)
-    from vhdiff.motion.representation import FeatureStats
+    from vhdiff.motion.representation.smpl import FeatureStats
 
     return FeatureStats.load(root / STATS_FILE)
 

@@ -4,7 +4,7 @@
     from vhdiff.motion.metrics import physical_metrics
 
 Distribution and retrieval metrics take embeddings from a text-motion evaluator
-(`vhdiff.motion.evaluator.TextMotionEvaluator`); physical metrics take joint positions
+(`vhdiff.motion.metrics.evaluator.TextMotionEvaluator`); physical metrics take joint positions
 [T, 22, 3] in metres. Everything is computed in float64 numpy; torch tensors are accepted.
 """
 

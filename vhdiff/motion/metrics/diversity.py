@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._arrays import as_embeddings, as_float64
+from .inputs import as_embeddings, as_float64
 
 __all__ = ["diversity", "multimodality"]
 

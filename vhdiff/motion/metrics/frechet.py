@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ._arrays import as_embeddings, as_float64
+from .inputs import as_embeddings, as_float64
 
 __all__ = ["GaussianStatistics", "embedding_statistics", "fid", "frechet_distance"]
 

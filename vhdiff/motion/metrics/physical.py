@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ._arrays import as_float64
+from .inputs import as_float64
 
 __all__ = [
     "FOOT_CONTACT_JOINTS",

@@ -21,7 +21,7 @@ Protocol (Guo et al. 2022, T2M, as run by MDM), per row:
 Differences from T2M, stated: one replication (T2M averages 20 with a 95% interval);
 `mm_repeats` = 10 (T2M generates 30 and draws 10 pairs; here the 10 pairs are a
 permutation of the 10 motions, so some pairs may repeat a motion with itself only when
-the two draws coincide); embeddings are unit vectors (see `vhdiff.motion.evaluator`).
+the two draws coincide); embeddings are unit vectors (see `vhdiff.motion.metrics.evaluator`).
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def motion_set_from_dataset(
 ) -> MotionSet:
     """The clips of a `MotionTextDataset` (its first `max_frames` frames outside "train"), one
     caption each drawn with `seed`; `num_samples` < len(dataset) takes a seeded random subset."""
-    from vhdiff.motion.dataset import collate_motion
+    from vhdiff.motion.data import collate_motion
 
     rng = np.random.default_rng(seed)
     order = np.arange(len(dataset))
@@ -169,7 +169,7 @@ def generate_motion_set(
 
 def joints_of(motions: MotionSet, *, stats: Any, fps: float) -> np.ndarray:
     """Joint positions [N, T, 22, 3] (zeros past each length) of normalised features."""
-    from vhdiff.motion.representation import joints_from_features
+    from vhdiff.motion.representation.smpl import joints_from_features
 
     joints = np.zeros((len(motions), motions.features.shape[1], 22, 3), dtype=np.float64)
     raw = stats.denormalize(motions.features)

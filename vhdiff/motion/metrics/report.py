@@ -150,8 +150,8 @@ def evaluate_motion(
     mm_texts / mm_repeats: MultiModality draws `mm_repeats` motions for each of `mm_texts`
     captions (capped at the number of clips); 0 skips it.
     """
-    from vhdiff.motion.dataset import MotionTextDataset, require_dataset_folder
-    from vhdiff.motion.evaluator import EVALUATOR_DIR, load_evaluator
+    from vhdiff.motion.data import MotionTextDataset, require_dataset_folder
+    from vhdiff.motion.metrics.evaluator import EVALUATOR_DIR, load_evaluator
 
     data = require_dataset_folder(data)
     check_multimodality_settings(mm_texts, mm_repeats)

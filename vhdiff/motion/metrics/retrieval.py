@@ -22,7 +22,7 @@ from typing import Literal
 
 import numpy as np
 
-from ._arrays import as_embeddings
+from .inputs import as_embeddings
 
 __all__ = ["RPrecision", "euclidean_distance_matrix", "mm_dist", "r_precision"]
 

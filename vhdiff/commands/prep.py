@@ -17,23 +17,23 @@ import importlib
 # name -> (module, one-line help). Add a sub-command by adding a line here.
 PREP_COMMANDS: dict[str, tuple[str, str]] = {
     "smpl-model": (
-        "vhdiff.data_prep.smpl_model",
+        "vhdiff.commands.prep_smpl_model",
         "convert an official SMPL/SMPL-H .pkl to a plain .npz (no chumpy, no unsafe unpickling)",
     ),
     "motion-evaluator": (
-        "vhdiff.motion.evaluator_training",
+        "vhdiff.commands.prep_motion_evaluator",
         "train the text-motion evaluator on a motion dataset (saved in DATA/evaluator)",
     ),
     "synthetic-motion": (
-        "vhdiff.data_prep.synthetic_motion",
+        "vhdiff.commands.prep_synthetic_motion",
         "write the built-in labelled text-motion set (procedural SMPL motions + captions)",
     ),
     "amass": (
-        "vhdiff.data_prep.amass",
+        "vhdiff.commands.prep_amass",
         "convert AMASS .npz motions (optionally HumanML3D's index.csv segments) to vhdiff's layout",
     ),
     "humanml3d": (
-        "vhdiff.data_prep.humanml3d",
+        "vhdiff.commands.prep_humanml3d",
         "convert HumanML3D (captions, splits) + its AMASS sources to vhdiff's SMPL layout",
     ),
 }

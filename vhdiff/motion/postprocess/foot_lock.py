@@ -3,7 +3,7 @@
 A generated motion often slides a planted foot over the ground (foot skating). Two steps,
 both exact within what they can reach:
 
-**1. The root.** With the SMPL-parameter features (vhdiff.motion.representation) most of
+**1. The root.** With the SMPL-parameter features (vhdiff.motion.representation.smpl) most of
 the fix needs no inverse kinematics: the root's planar step between two frames is a feature
 of its own, and the whole body moves with the root. So where a foot is planted in frames t
 and t+1, adding the opposite of that foot's horizontal displacement to the root's step
@@ -30,7 +30,7 @@ d_s(t) + c(t).
 **2. The legs** (`legs=True`). A rigid shift cannot hold two feet that slide differently
 (a turn on the spot, a shuffle), nor a stance whose foot creeps while the root moves on.
 So each run of >= 2 frames with a foot label on is then pinned by leg IK
-(vhdiff.motion.leg_ik): the foot joint is held at its mean (x, z) over the run, its
+(vhdiff.body.leg_ik): the foot joint is held at its mean (x, z) over the run, its
 height and orientation kept, by turning that leg's hip, knee and ankle only. Around each
 run the displacement fades out linearly over `blend` frames, so the leg does not snap.
 """
@@ -41,10 +41,10 @@ from typing import Any
 
 import numpy as np
 
+from vhdiff.body import rotations_np as nr
+from vhdiff.body.leg_ik import LEFT_LEG, RIGHT_LEG, reach
 from vhdiff.body.skeleton import LEFT_FOOT_JOINTS, RIGHT_FOOT_JOINTS
-from vhdiff.motion import np_rotations as nr
-from vhdiff.motion.leg_ik import LEFT_LEG, RIGHT_LEG, reach
-from vhdiff.motion.representation import (
+from vhdiff.motion.representation.smpl import (
     BODY_ROTATIONS,
     CONTACTS,
     FEATURE_DIM,
@@ -136,7 +136,7 @@ def lock_feet(
     edges but undo much of the lock (on generated motion, skating 0.08 -> 0.03 exact, 0.07
     with 3 frames).
     Step 2 (`legs`, on by default) then holds each planted foot joint at one spot for its
-    whole stance by leg IK (`vhdiff.motion.leg_ik`): what the root cannot hold, a foot
+    whole stance by leg IK (`vhdiff.body.leg_ik`): what the root cannot hold, a foot
     planted while the other one slides differently, or a stance that creeps. Only the hip,
     knee and ankle rotations of that leg change, faded in and out over `blend` frames
     before and after the stance (0 = switch at once).

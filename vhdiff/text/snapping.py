@@ -145,8 +145,8 @@ class CaptionIndex:
         encoder_params: dict[str, Any] | None = None, split: str = "train",
     ) -> CaptionIndex:
         """The captions of a dataset split (default: train), embedded with the model's encoder
-        (through the dataset's cached table, vhdiff.motion.train_setup.caption_embeddings)."""
-        from vhdiff.motion.train_setup import MotionTrainingSet, caption_embeddings
+        (through the dataset's cached table, vhdiff.motion.training.setup.caption_embeddings)."""
+        from vhdiff.motion.training.setup import MotionTrainingSet, caption_embeddings
 
         data = MotionTrainingSet(
             root=str(root), split=split, representation=representation, text_encoder=None,

@@ -1,4 +1,4 @@
-"""Training the text-motion evaluator, and `vhdiff prep motion-evaluator DATA`.
+"""Training the text-motion evaluator (the library side of `vhdiff prep motion-evaluator DATA`).
 
     vhdiff prep motion-evaluator DATA [--steps 2000] [--batch-size 64] [--out DATA/evaluator]
 
@@ -12,7 +12,6 @@ into the output folder. Sentence embeddings of all captions are computed once up
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import time
@@ -24,12 +23,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from vhdiff.training.distributed import DEVICE_CHOICES
 from vhdiff.training.lr_schedule import WarmupSchedule
 
 from .evaluator import EVALUATOR_DIR, TextMotionEvaluator, contrastive_loss
 
-__all__ = ["EvaluatorTrainingResult", "add_arguments", "run", "train_evaluator"]
+__all__ = ["EvaluatorTrainingResult", "build_dataset_evaluator", "train_evaluator"]
 
 DEFAULT_STEPS = 2000
 
@@ -103,7 +101,7 @@ def _train(
     log_every: int,
     device: torch.device,
 ) -> EvaluatorTrainingResult:
-    from vhdiff.motion.dataset import collate_motion
+    from vhdiff.motion.data import collate_motion
 
     generator = torch.Generator().manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -173,8 +171,8 @@ def ground_truth_r_precision(
     evaluator: TextMotionEvaluator, dataset: Any, *, seed: int = 0
 ) -> dict[str, Any]:
     """R-precision top-1/2/3 and MM-Dist of a split's real clips (one seeded caption each)."""
-    from .metrics import mm_dist, r_precision
-    from .metrics.protocol import motion_set_from_dataset
+    from .retrieval import mm_dist, r_precision
+    from .protocol import motion_set_from_dataset
 
     motions = motion_set_from_dataset(dataset, seed=seed)
     if len(motions) < 32:
@@ -189,67 +187,42 @@ def ground_truth_r_precision(
     }
 
 
-# ---- vhdiff prep motion-evaluator -------------------------------------------------------------
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "data", metavar="DATA", help="dataset folder (vhdiff prep synthetic-motion OUT)"
-    )
-    parser.add_argument(
-        "--steps", type=int, default=DEFAULT_STEPS, help=f"training steps (default {DEFAULT_STEPS})"
-    )
-    parser.add_argument("--batch-size", type=int, default=64, help="clips per step (default 64)")
-    parser.add_argument("--lr", type=float, default=3e-4, help="peak learning rate (default 3e-4)")
-    parser.add_argument("--seed", type=int, default=0, help="initial weights, batches (default 0)")
-    parser.add_argument(
-        "--device", choices=DEVICE_CHOICES, default="auto",
-        help="auto (CUDA if present), cpu, cuda",
-    )  # fmt: skip
-    parser.add_argument("--out", default=None, help=f"output folder (default DATA/{EVALUATOR_DIR})")
-    parser.add_argument(
-        "--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)"
-    )
-    parser.add_argument("--quiet", action="store_true", help="no progress lines")
-
-
-def run(args: argparse.Namespace) -> int:
+def build_dataset_evaluator(
+    data: str | Path, *, out: str | Path | None = None, steps: int = DEFAULT_STEPS,
+    batch_size: int = 64, lr: float = 3e-4, seed: int = 0, device: str | torch.device = "cpu",
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Train the evaluator on DATA's train split, score the ground truth of val and test,
+    save it (config.json, model.safetensors, training.json) to `out` (default
+    DATA/evaluator) and return the training record (what training.json holds, plus "out")."""
     from vhdiff.atomic_io import write_text_atomic
-    from vhdiff.motion.dataset import MotionTextDataset, require_dataset_folder
-    from vhdiff.training.distributed import resolve_device
+    from vhdiff.motion.data import MotionTextDataset, require_dataset_folder
 
-    data = require_dataset_folder(args.data)
-    device = resolve_device(args.device)
-    out = Path(args.out) if args.out else data / EVALUATOR_DIR
-    if args.threads is not None:
-        if args.threads < 1:
-            raise ValueError(f"--threads must be >= 1, got {args.threads}")
-        torch.set_num_threads(args.threads)
-    log = None if args.quiet else (lambda line: print(line, flush=True))
+    data = require_dataset_folder(data)
+    out = Path(out) if out else data / EVALUATOR_DIR
     train = MotionTextDataset(data, "train")
     if log:
         log(f"training the evaluator on {len(train)} clips of {data}/train.txt")
     result = train_evaluator(
-        train, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed, log=log,
-        device=device,
+        train, steps=steps, batch_size=batch_size, lr=lr, seed=seed, log=log, device=device,
     )  # fmt: skip
     evaluator = result.evaluator
-    scores = {}
+    scores: dict[str, Any] = {}
     for split in ("val", "test"):
         try:
             dataset = MotionTextDataset(data, split, stats=train.stats)
         except (FileNotFoundError, ValueError) as exc:
             scores[split] = {"error": str(exc)}
             continue
-        scores[split] = ground_truth_r_precision(evaluator, dataset, seed=args.seed)
+        scores[split] = ground_truth_r_precision(evaluator, dataset, seed=seed)
     evaluator.save_pretrained(out)
     record = {
         "data": str(data),
         "train_clips": len(train),
         "steps": result.steps,
-        "batch_size": args.batch_size,
-        "lr": args.lr,
-        "seed": args.seed,
+        "batch_size": batch_size,
+        "lr": lr,
+        "seed": seed,
         "device": str(device),
         "seconds": round(result.seconds, 2),
         "text_encoding_seconds": round(result.text_seconds, 2),
@@ -258,17 +231,4 @@ def run(args: argparse.Namespace) -> int:
         "model": dict(evaluator.config),
     }
     write_text_atomic(out / "training.json", json.dumps(record, indent=2) + "\n")
-    print(f"saved the evaluator to {out} ({result.seconds:.0f} s of training)")
-    for split, score in scores.items():
-        rp = score.get("r_precision")
-        if rp:
-            print(
-                f"  ground truth {split:<5} ({score['num_samples']} clips): R-precision "
-                f"top1 {rp[0]:.3f}  top2 {rp[1]:.3f}  top3 {rp[2]:.3f}  "
-                f"MM-Dist {score['mm_dist']:.3f}  (chance: 0.031 0.062 0.094)"
-            )
-        else:
-            print(
-                f"  ground truth {split}: not measured ({score.get('error', 'fewer than 32 clips')})"
-            )
-    return 0
+    return {**record, "out": str(out)}

@@ -1,7 +1,7 @@
 """Differentiable joint positions from (denormalised) motion features, in torch.
 
-The torch twin of :func:`vhdiff.motion.representation.joints_from_features` for batches,
-used by the geometric training losses (:mod:`vhdiff.motion.losses`): the root is
+The torch twin of :func:`vhdiff.motion.representation.smpl.joints_from_features` for batches,
+used by the geometric training losses (:mod:`vhdiff.motion.training.losses`): the root is
 integrated from its velocities (cumulative sums), every 6D block is mapped to a rotation by
 Gram-Schmidt, and forward kinematics runs on the neutral SMPL skeleton. Gradients flow to
 every feature except the contact labels.
@@ -19,7 +19,7 @@ from vhdiff.body.skeleton import (
     SMPL_NEUTRAL_REST_JOINTS,
     forward_kinematics,
 )
-from vhdiff.motion.representation import (
+from vhdiff.motion.representation.smpl import (
     BODY_ROTATIONS,
     FEATURE_DIM,
     FEATURE_DIM_NO_CONTACTS,

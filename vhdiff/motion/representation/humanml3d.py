@@ -42,8 +42,8 @@ from typing import Any
 import numpy as np
 
 from vhdiff.array_files import load_npy_file
-from vhdiff.motion import np_rotations as nr
-from vhdiff.motion.representation import FeatureStats, as_frame_array
+from vhdiff.body import rotations_np as nr
+from vhdiff.motion.representation.smpl import FeatureStats, as_frame_array
 
 __all__ = [
     "FOOT_CONTACT",

@@ -56,6 +56,7 @@ from typing import Any
 import numpy as np
 
 from vhdiff.atomic_io import write_npz_atomic
+from vhdiff.body import rotations_np as nr
 from vhdiff.body.skeleton import (
     BODY_PARENTS,
     FOOT_JOINTS,
@@ -63,7 +64,6 @@ from vhdiff.body.skeleton import (
     SMPL_NEUTRAL_REST_JOINTS,
 )
 from vhdiff.body.smpl_motion import SMPLMotion
-from vhdiff.motion import np_rotations as nr
 
 __all__ = [
     "BODY_ROTATIONS",

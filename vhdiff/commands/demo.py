@@ -13,10 +13,6 @@ import argparse
 import time
 from pathlib import Path
 
-import torch
-
-from vhdiff.diffusion import GaussianDiffusion, NoiseSchedule
-
 DEMO_PROMPTS = {
     "walk_wave": "a person walks forward and waves",
     "jump": "someone jumps up and down on the spot",
@@ -58,42 +54,10 @@ def run(args: argparse.Namespace) -> int:
 
 def run_toy(args: argparse.Namespace) -> int:
     """The 2-D toy: the core trains and samples a ring of Gaussians (toy2d_samples.png)."""
-    from vhdiff.toy import Toy2D, ToyMLP
+    from vhdiff.toy import plot_toy_samples, train_toy_demo
 
-    if args.steps < 1:
-        raise ValueError(f"--steps must be >= 1, got {args.steps}")
-    torch.manual_seed(args.seed)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    data = torch.stack([torch.as_tensor(Toy2D(4096, args.seed)[i]) for i in range(4096)]).float()
-    model = ToyMLP(dim=2, hidden=256, layers=4)
-    diffusion = GaussianDiffusion(NoiseSchedule.cosine(T=100), prediction="x0")
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3)
-    g = torch.Generator().manual_seed(args.seed)
-    t0 = time.time()
-    for step in range(args.steps):
-        batch = data[torch.randint(0, len(data), (256,), generator=g)]
-        loss = diffusion.training_losses(model, batch, generator=g).loss.mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    print(f"trained {args.steps} steps in {time.time() - t0:.1f} s (final loss {loss.item():.4f})")
-    model.eval()
-    samples = {}
-    for sampler, steps in (("ddpm", None), ("ddim", 50), ("dpm++", 20)):
-        samples[sampler] = diffusion.sample(model, (2000, 2), sampler=sampler, steps=steps,
-                                            generator=torch.Generator().manual_seed(1)).sample
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 4, figsize=(16, 4))
-    for ax, (name, pts) in zip(axes, [("data", data[:2000]), *samples.items()]):
-        ax.scatter(pts[:, 0], pts[:, 1], s=2)
-        ax.set_title(name)
-        ax.set_aspect("equal")
-    path = out / "toy2d_samples.png"
-    fig.savefig(path, dpi=80)
+    result = train_toy_demo(steps=args.steps, seed=args.seed)
+    print(f"trained {args.steps} steps in {result.seconds:.1f} s (final loss {result.loss:.4f})")
+    path = plot_toy_samples(result, Path(args.out) / "toy2d_samples.png")
     print(f"wrote {path}")
     return 0

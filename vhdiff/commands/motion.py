@@ -381,7 +381,7 @@ class _Exporter:
 
     def model(self) -> Any:
         if self._model is None:
-            from vhdiff.viz.render_command import body_model_for
+            from vhdiff.body.posing import body_model_for
 
             self._model = body_model_for(self.args.body, self.args.smpl_dir, "neutral")
         return self._model
@@ -423,7 +423,7 @@ class _Exporter:
 
     def export(self, motion: SMPLMotion, prompt: str, stem: Path, staging: _Staging) -> list[Path]:
         """Write every requested output of one motion under temporary names."""
-        from vhdiff.viz.render_command import pose_motion
+        from vhdiff.body.posing import pose_motion
         from vhdiff.viz.writers import write_frames, write_mesh_sequence
 
         finals = [_with_suffix(stem, ".npz")]

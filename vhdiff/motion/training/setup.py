@@ -8,7 +8,7 @@ Importing this module (the configs list it under ``imports:``) registers
   (``ROOT/text_embeddings/<encoder>.safetensors``), so training never runs the text
   encoder. With ``build: true`` a missing folder is first filled with the built-in
   synthetic set (``vhdiff prep synthetic-motion``).
-- loss hook ``motion_geometry``: :func:`vhdiff.motion.losses.motion_geometry_hook`.
+- loss hook ``motion_geometry``: :func:`vhdiff.motion.training.losses.motion_geometry_hook`.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ class MotionTrainingSet(Dataset):
     """A split of a motion dataset for training, with caption embeddings.
 
     Args (keyword-only):
-        root: the dataset folder (vhdiff layout, see vhdiff.motion.dataset; or HumanML3D's
+        root: the dataset folder (vhdiff layout, see vhdiff.motion.data; or HumanML3D's
             folder with representation="humanml3d").
         split, max_frames, min_frames, fps: as MotionTextDataset.
         representation: "smpl" (140-dim SMPL-parameter features) or "humanml3d" (263-dim).
@@ -130,7 +130,7 @@ class MotionTrainingSet(Dataset):
         text_encoder_params: dict[str, Any] | None = None, build: bool = False, clips: int = 4000,
         seed: int = 0,
     ) -> None:
-        from vhdiff.motion.dataset import HumanML3DDataset, MotionTextDataset
+        from vhdiff.motion.data import HumanML3DDataset, MotionTextDataset
 
         if representation not in REPRESENTATIONS:
             raise ValueError(
@@ -169,7 +169,7 @@ class MotionTrainingSet(Dataset):
         return self.data[index]
 
     def collate_fn(self, items: list[dict[str, Any]]) -> dict[str, Any]:
-        from vhdiff.motion.dataset import collate_motion
+        from vhdiff.motion.data import collate_motion
 
         seed = int(torch.randint(0, 2**31 - 1, ()))
         batch = collate_motion(items, rng=np.random.default_rng(seed))
@@ -180,4 +180,4 @@ class MotionTrainingSet(Dataset):
 
 
 register_dataset("motion_text", MotionTrainingSet)
-register_loss_hook("motion_geometry", "vhdiff.motion.losses:motion_geometry_hook")
+register_loss_hook("motion_geometry", "vhdiff.motion.training.losses:motion_geometry_hook")

@@ -54,7 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--smoothing", type=float, default=0.0, metavar="FRAMES",
                         help="--checkpoint: temporal smoothing of the output (default 0: raw)")
     parser.add_argument("--foot-lock", action="store_true",
-                        help="--checkpoint: hold planted feet still (vhdiff.motion.foot_lock); "
+                        help="--checkpoint: hold planted feet still (vhdiff.motion.postprocess.foot_lock); "
                         "default off, the model's raw output is scored")
     parser.add_argument("--split", default="test", choices=["train", "val", "test"])
     parser.add_argument(
@@ -129,10 +129,10 @@ def load_generator(
 
 
 def run(args: argparse.Namespace) -> int:
-    from vhdiff.motion.dataset import STATS_FILE, require_dataset_folder
-    from vhdiff.motion.evaluator import EVALUATOR_DIR, load_evaluator
+    from vhdiff.motion.data import STATS_FILE, require_dataset_folder
+    from vhdiff.motion.metrics.evaluator import EVALUATOR_DIR, load_evaluator
     from vhdiff.motion.metrics.report import check_multimodality_settings, evaluate_motion
-    from vhdiff.motion.representation import FeatureStats
+    from vhdiff.motion.representation.smpl import FeatureStats
     from vhdiff.training.distributed import resolve_device
 
     data = require_dataset_folder(args.data, what="--data")

@@ -31,7 +31,7 @@ import torch
 from torch.utils.data import Dataset
 
 from vhdiff.body.smpl_motion import SMPLMotion
-from vhdiff.motion.representation import FeatureStats, feature_dim, to_features
+from vhdiff.motion.representation.smpl import FeatureStats, feature_dim, to_features
 
 __all__ = [
     "SPLITS",
@@ -353,7 +353,7 @@ class HumanML3DDataset(MotionTextDataset):
     ``ROOT/Mean.npy`` / ``ROOT/Std.npy`` (used as they are: ``min_std`` 1e-8). Items, crops,
     skipping of bad files and :func:`collate_motion` are those of
     :class:`MotionTextDataset`; ``features`` are [T, 263]. Turn (denormalised) vectors
-    into joints with :func:`vhdiff.motion.humanml3d.recover_from_ric`. With ``cache=True``
+    into joints with :func:`vhdiff.motion.representation.humanml3d.recover_from_ric`. With ``cache=True``
     the whole of HumanML3D takes about 4 GB of memory; ``cache=False`` reads on access.
     """
 
@@ -373,7 +373,7 @@ class HumanML3DDataset(MotionTextDataset):
         )  # fmt: skip
 
     def _set_representation(self, stats: FeatureStats | None) -> None:
-        from vhdiff.motion.humanml3d import HUMANML3D_DIM, load_feature_stats
+        from vhdiff.motion.representation.humanml3d import HUMANML3D_DIM, load_feature_stats
 
         self.stats = load_feature_stats(self.root)
         self.feature_dim = HUMANML3D_DIM
@@ -382,7 +382,7 @@ class HumanML3DDataset(MotionTextDataset):
         return self.root / "new_joint_vecs" / f"{clip_id}.npy"
 
     def _read_features(self, path: Path) -> np.ndarray:
-        from vhdiff.motion.humanml3d import load_joint_vecs
+        from vhdiff.motion.representation.humanml3d import load_joint_vecs
 
         return self.stats.normalize(load_joint_vecs(path)).astype(np.float32)
 

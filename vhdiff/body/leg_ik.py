@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from vhdiff.motion import np_rotations as nr
+from vhdiff.body import rotations_np as nr
 
 __all__ = ["LEFT_LEG", "RIGHT_LEG", "reach"]
 

@@ -28,8 +28,8 @@ import torch
 from torch import Tensor
 
 from vhdiff.body.skeleton import FOOT_JOINTS
-from vhdiff.motion.geometry import joints_from_features_torch
-from vhdiff.motion.representation import CONTACTS, FEATURE_DIM, FeatureStats, foot_contacts
+from vhdiff.motion.representation.smpl import CONTACTS, FEATURE_DIM, FeatureStats, foot_contacts
+from vhdiff.motion.representation.smpl_torch import joints_from_features_torch
 
 __all__ = ["MotionGeometryLoss", "motion_geometry_hook"]
 
@@ -106,7 +106,7 @@ def _masked_mean(values: Tensor, mask: Tensor) -> Tensor:
 
 def _contacts_from_joints(joints: Tensor, fps: float) -> Tensor:
     """Contact labels [B, T, 4] of the data's joints [B, T, 22, 3] (no gradient needed):
-    vhdiff.motion.representation.foot_contacts, clip by clip."""
+    vhdiff.motion.representation.smpl.foot_contacts, clip by clip."""
     labels = [foot_contacts(clip, fps) for clip in joints.detach().cpu().double().numpy()]
     return torch.as_tensor(np.stack(labels), dtype=joints.dtype, device=joints.device)
 

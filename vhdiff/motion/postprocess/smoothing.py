@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from vhdiff.motion.representation import CONTACTS, FEATURE_DIM, _check_features
+from vhdiff.motion.representation.smpl import CONTACTS, FEATURE_DIM, _check_features
 
 __all__ = ["check_sigma", "smooth_features"]
 

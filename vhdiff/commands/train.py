@@ -1,0 +1,66 @@
+"""`vhdiff train CONFIG [key=value ...] [--resume] [--device auto|cpu|cuda] [--seed S] [--out DIR]`.
+
+Builds the model, diffusion, dataset and (optional) text encoder a YAML config names
+(`vhdiff.config.build_trainer`) and runs `vhdiff.training.Trainer`. Overrides use dotted
+keys: ``vhdiff train configs/toy2d.yaml trainer.max_steps=100 trainer.lr=1e-3``.
+
+On many GPUs or nodes, launch the same command with torchrun, e.g.
+``torchrun --nproc_per_node 4 --no-python vhdiff train configs/motion.yaml``;
+see `vhdiff.training.distributed` for multi-node rendezvous flags.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from vhdiff.training.distributed import DEVICE_CHOICES
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("config", help="YAML run config, e.g. configs/toy2d.yaml")
+    parser.add_argument(
+        "overrides", nargs="*", metavar="key=value",
+        help="dotted overrides of config values, e.g. trainer.max_steps=100",
+    )
+    parser.add_argument(
+        "--resume", action="store_true",
+        help="continue from the newest complete checkpoint in the output directory",
+    )
+    parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="default: auto")
+    parser.add_argument("--seed", type=int, default=None, help="overrides trainer.seed")
+    parser.add_argument("--out", default=None, help="output directory (overrides trainer.out_dir)")
+    # key=value overrides may come before or after the options (`... a=1 --resume b=2`)
+    parser.parse_args = parser.parse_intermixed_args  # type: ignore[method-assign]
+
+
+def run(args: argparse.Namespace) -> int:
+    from vhdiff.config import build_trainer, import_config_modules, load_config
+    from vhdiff.training import cleanup_distributed, init_distributed, latest_checkpoint
+
+    overrides = list(args.overrides)
+    if args.seed is not None:
+        overrides.append(f"trainer.seed={args.seed}")
+    if args.out is not None:
+        overrides.append(f"trainer.out_dir={args.out}")
+    cfg = load_config(args.config, overrides)
+    import_config_modules(cfg)
+    checkpoints = Path(cfg.trainer.out_dir) / "checkpoints"
+    if not args.resume and latest_checkpoint(checkpoints) is not None:
+        raise FileExistsError(
+            f"{checkpoints} already holds checkpoints; pass --resume to continue that run "
+            "or choose another --out"
+        )
+    ctx = init_distributed(args.device)
+    try:
+        trainer = build_trainer(cfg, context=ctx)
+        if args.resume and ctx.is_main and latest_checkpoint(checkpoints) is None:
+            print(f"vhdiff train: no checkpoint in {checkpoints} yet; starting fresh", file=sys.stderr)
+        result = trainer.fit(resume=args.resume)
+        if ctx.is_main:
+            loss = "n/a" if result.last_loss is None else f"{result.last_loss:.4g}"
+            print(f"trained to step {result.step} (loss {loss}); checkpoint: {result.checkpoint}")
+    finally:
+        cleanup_distributed()
+    return 0

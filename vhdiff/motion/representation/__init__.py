@@ -1,0 +1,1 @@
+"""What a motion model sees: per-frame feature representations of a motion, and back."""

@@ -1,0 +1,1 @@
+"""vhdiff.motion.training."""
