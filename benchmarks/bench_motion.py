@@ -113,13 +113,16 @@ def main() -> None:
     # split the end-to-end time: model loading + generation, then posing + rendering + writing,
     # and within the latter: posing the body, starting the renderer (importing pyrender,
     # OpenGL), and the rest: drawing the frames while ffmpeg encodes them
-    from vhdiff.viz import mesh_renderer, render_command
+    from vhdiff.viz import mesh_renderer
+
+    from vhdiff.body import posing
+    from vhdiff.motion.export import MotionExporter
 
     motion_command.generate = timed("load + generate", motion_command.generate)
-    motion_command._Exporter.export = timed(
-        "pose + render + write", motion_command._Exporter.export
+    MotionExporter.export = timed(
+        "pose + render + write", MotionExporter.export
     )
-    render_command.pose_motion = timed("pose", render_command.pose_motion)
+    posing.pose_motion = timed("pose", posing.pose_motion)
     mesh_renderer.MeshRenderer.__init__ = timed(
         "renderer start", mesh_renderer.MeshRenderer.__init__
     )

@@ -14,3 +14,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 def _seed_and_threads():
     torch.manual_seed(0)
     yield
+
+
+# tiny random motion pipeline folders, shared by the pipeline, command and text tests
+from tests.motion_fixtures import planted_pipeline_dir, tiny_pipeline_dir  # noqa: F401

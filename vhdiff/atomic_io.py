@@ -14,10 +14,14 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-__all__ = ["atomic_folder", "atomic_path", "write_npz_atomic", "write_text_atomic"]
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = ["Staging", "atomic_folder", "atomic_path", "write_npz_atomic", "write_text_atomic"]
 
 
 @contextmanager
@@ -86,3 +90,73 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     with atomic_path(path) as temp:
         temp.write_text(text, encoding="utf-8")
     return Path(path)
+
+
+class Staging:
+    """Several files and folders written together: each under a temporary name beside its
+    destination; `commit` renames them all into place, `discard` removes them (and the
+    folders it created). As a context manager it commits when the block succeeds and
+    discards on any error."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[Path, Path]] = []  # (temporary, final)
+        self.created_dirs: list[Path] = []
+
+    def _folder(self, folder: Path) -> None:
+        missing = []
+        while not folder.exists():
+            missing.append(folder)
+            folder = folder.parent
+        for path in reversed(missing):
+            path.mkdir()
+            self.created_dirs.append(path)
+
+    def file(self, final: Path) -> Path:
+        """A temporary file path with `final`'s suffix (writers pick formats by suffix)."""
+        self._folder(final.parent)
+        handle, temp = tempfile.mkstemp(
+            dir=final.parent, prefix=f".{final.stem}.partial-", suffix=final.suffix
+        )
+        os.close(handle)
+        self.pending.append((Path(temp), final))
+        return Path(temp)
+
+    def folder(self, final: Path) -> Path:
+        self._folder(final.parent)
+        temp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.partial-"))
+        self.pending.append((temp, final))
+        return temp
+
+    def commit(self) -> None:
+        for temp, final in self.pending:
+            if temp.is_dir():
+                if final.is_dir():
+                    shutil.rmtree(final)
+                elif final.exists():
+                    raise FileExistsError(
+                        f"{str(final)!r} exists and is not a folder; remove it or pick another --out"
+                    )
+            os.replace(temp, final)
+        self.pending = []
+
+    def discard(self) -> None:
+        for temp, _ in self.pending:
+            if temp.is_dir():
+                shutil.rmtree(temp, ignore_errors=True)
+            elif temp.exists():
+                temp.unlink()
+        for folder in reversed(self.created_dirs):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+        self.pending = []
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.discard()

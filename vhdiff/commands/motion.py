@@ -27,22 +27,19 @@ failed run leaves no partial files (and no half-written old ones).
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
-import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from vhdiff.atomic_io import Staging
+from vhdiff.body.posing import BODIES
 from vhdiff.body.smpl_motion import SMPLMotion
+from vhdiff.motion.export import VIDEO_SUFFIXES, MotionExporter
 
-BODIES = ("mannequin", "smpl", "skeleton")
 SAMPLERS = ("ddim", "ddpm", "dpm++")
-VIDEO_SUFFIXES = (".mp4", ".gif")
 KEEP_CHOICES = "lower|upper|first:K|last:K"
 
 
@@ -302,152 +299,6 @@ def validate(args: argparse.Namespace) -> _Plan:
     )
 
 
-# ---- staged (all-or-nothing) writing -------------------------------------------------------
-
-
-class _Staging:
-    """Temporary names beside the destinations; `commit` renames them all into place."""
-
-    def __init__(self) -> None:
-        self.pending: list[tuple[Path, Path]] = []  # (temporary, final)
-        self.created_dirs: list[Path] = []
-
-    def _folder(self, folder: Path) -> None:
-        missing = []
-        while not folder.exists():
-            missing.append(folder)
-            folder = folder.parent
-        for path in reversed(missing):
-            path.mkdir()
-            self.created_dirs.append(path)
-
-    def file(self, final: Path) -> Path:
-        """A temporary file path with `final`'s suffix (writers pick formats by suffix)."""
-        self._folder(final.parent)
-        handle, temp = tempfile.mkstemp(
-            dir=final.parent, prefix=f".{final.stem}.partial-", suffix=final.suffix
-        )
-        os.close(handle)
-        self.pending.append((Path(temp), final))
-        return Path(temp)
-
-    def folder(self, final: Path) -> Path:
-        self._folder(final.parent)
-        temp = Path(tempfile.mkdtemp(dir=final.parent, prefix=f".{final.name}.partial-"))
-        self.pending.append((temp, final))
-        return temp
-
-    def commit(self) -> None:
-        for temp, final in self.pending:
-            if temp.is_dir():
-                if final.is_dir():
-                    shutil.rmtree(final)
-                elif final.exists():
-                    raise FileExistsError(
-                        f"{str(final)!r} exists and is not a folder; remove it or pick another --out"
-                    )
-            os.replace(temp, final)
-        self.pending = []
-
-    def discard(self) -> None:
-        for temp, _ in self.pending:
-            if temp.is_dir():
-                shutil.rmtree(temp, ignore_errors=True)
-            elif temp.exists():
-                temp.unlink()
-        for folder in reversed(self.created_dirs):
-            try:
-                folder.rmdir()
-            except OSError:
-                pass
-        self.pending = []
-
-
-# ---- rendering and export ------------------------------------------------------------------
-
-
-def _with_suffix(stem: Path, suffix: str) -> Path:
-    """stem + suffix (Path.with_suffix would replace a dot inside the name)."""
-    return stem.with_name(stem.name + suffix)
-
-
-class _Exporter:
-    """Poses, renders and exports motions with one body model and one renderer."""
-
-    def __init__(self, args: argparse.Namespace, video: str | None) -> None:
-        self.args, self.video = args, video
-        self._model: Any = None
-        self._renderer: Any = None
-
-    def model(self) -> Any:
-        if self._model is None:
-            from vhdiff.body.posing import body_model_for
-
-            self._model = body_model_for(self.args.body, self.args.smpl_dir, "neutral")
-        return self._model
-
-    def rest_joints(self, motion: SMPLMotion) -> np.ndarray | None:
-        """The body's rest joints for the BVH skeleton: real SMPL's for the motion's betas,
-        else None (the neutral SMPL skeleton the motion features are defined on)."""
-        if self.args.body != "smpl":
-            return None
-        import torch
-
-        model = self.model()
-        with torch.no_grad():
-            out = model(
-                global_orient=torch.zeros(1, 3),
-                body_pose=torch.zeros(1, 21, 3),
-                betas=torch.as_tensor(motion.betas[None], dtype=torch.float32),
-                transl=torch.zeros(1, 3),
-            )
-        return out.joints[0, :22].cpu().numpy()
-
-    def frames(
-        self, posed: tuple[np.ndarray, np.ndarray, np.ndarray], title: str
-    ) -> np.ndarray | Iterator[np.ndarray]:
-        """Pictures of a posed motion (pose_motion's vertices, joints, faces): uint8
-        [T, size, size, 3] stick figures, or the mesh renderer's frames one by one (an
-        iterator, so the MP4 writer encodes while the next frame is drawn)."""
-        vertices, joints, faces = posed
-        size = self.args.size
-        if self.args.body == "skeleton":
-            from vhdiff.viz.skeleton import render_skeleton
-
-            return render_skeleton(joints, size=size, title=title)
-        if self._renderer is None:
-            from vhdiff.viz.mesh_renderer import MeshRenderer
-
-            self._renderer = MeshRenderer(width=size, height=size)
-        return self._renderer.iter_frames(vertices, faces)
-
-    def export(self, motion: SMPLMotion, prompt: str, stem: Path, staging: _Staging) -> list[Path]:
-        """Write every requested output of one motion under temporary names."""
-        from vhdiff.body.posing import pose_motion
-        from vhdiff.viz.writers import write_frames, write_mesh_sequence
-
-        finals = [_with_suffix(stem, ".npz")]
-        motion.save(staging.file(finals[-1]))
-        posed = pose_motion(self.model(), motion) if self.video or self.args.obj else None
-        if self.video is not None:
-            finals.append(_with_suffix(stem, self.video))
-            write_frames(staging.file(finals[-1]), self.frames(posed, prompt), motion.fps)
-        if self.args.bvh:
-            from vhdiff.body.bvh import write_bvh
-
-            finals.append(_with_suffix(stem, ".bvh"))
-            write_bvh(staging.file(finals[-1]), motion, rest_joints=self.rest_joints(motion))
-        if self.args.obj:
-            finals.append(stem.with_name(f"{stem.name}_obj"))
-            vertices, _, faces = posed
-            write_mesh_sequence(staging.folder(finals[-1]), vertices, faces, prefix=f"{stem.name}_")
-        return finals
-
-    def close(self) -> None:
-        if self._renderer is not None:
-            self._renderer.close()
-
-
 # ---- the command ---------------------------------------------------------------------------
 
 
@@ -496,8 +347,11 @@ def run(args: argparse.Namespace) -> int:
     plan = validate(args)
     motions = generate(args, plan)
     stems = plan.names(len(motions))
-    exporter = _Exporter(args, plan.video_suffix)
-    staging = _Staging()
+    exporter = MotionExporter(
+        body=args.body, smpl_dir=args.smpl_dir, video=plan.video_suffix, size=args.size,
+        bvh=args.bvh, obj=args.obj,
+    )
+    staging = Staging()
     written: list[list[Path]] = []
     try:
         for motion, stem in zip(motions, stems):

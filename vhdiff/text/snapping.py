@@ -11,7 +11,7 @@ pipeline blends the prompt's embedding with its nearest training captions:
     e'  = (1 - strength) * e + strength * sum_i w_i c_i
 
 strength 0 leaves the prompt alone, 1 replaces it by a soft nearest-caption embedding.
-Measured on the bundled model (11 paraphrases x 4 motions, tests/motion_pipeline/
+Measured on the bundled model (11 paraphrases x 4 motions, tests/motion/
 test_bundled_model.py): 30 of 44 motions did what was asked without snapping, 40 with
 strength 0.5. Only the TRAINING split's captions go in the index, so scores on the test
 split never see its captions.

@@ -171,8 +171,8 @@ def ground_truth_r_precision(
     evaluator: TextMotionEvaluator, dataset: Any, *, seed: int = 0
 ) -> dict[str, Any]:
     """R-precision top-1/2/3 and MM-Dist of a split's real clips (one seeded caption each)."""
-    from .retrieval import mm_dist, r_precision
     from .protocol import motion_set_from_dataset
+    from .retrieval import mm_dist, r_precision
 
     motions = motion_set_from_dataset(dataset, seed=seed)
     if len(motions) < 32:

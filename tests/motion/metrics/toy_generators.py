@@ -1,4 +1,4 @@
-"""Generator factories for `vhdiff eval motion --generator tests.motion_metrics.toy_generators:NAME`.
+"""Generator factories for `vhdiff eval motion --generator tests.motion.metrics.toy_generators:NAME`.
 
 Each follows the factory signature of `vhdiff.commands.eval` and returns a
 `generate_fn(captions, lengths) -> Tensor[B, T, D]` of normalised features.

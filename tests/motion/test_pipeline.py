@@ -214,7 +214,7 @@ def test_in_betweening_keeps_the_keyframes(pipe, source):
         np.testing.assert_allclose(motion.joints[:8], want[:8], atol=1e-4)
         np.testing.assert_allclose(rotations(motion.smpl)[:8], rotations(source)[:8], atol=1e-4)
         # the last keyframes keep their pose and height (their world position and heading
-        # are reached through the keyframe projection: tests/motion_pipeline/test_inbetween.py)
+        # are reached through the keyframe projection: tests/motion/test_pipeline_inbetween.py)
         got, src = rotations(motion.smpl)[-5:, 1:], rotations(source)[-5:, 1:]
         np.testing.assert_allclose(got, src, atol=1e-4)
         np.testing.assert_allclose(motion.smpl.transl[-5:, 1], source.transl[-5:, 1], atol=1e-5)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from vhdiff.data_prep.humanml3d import HumanML3DFolder
 
-from tests.motion_data.helpers import smooth_motion
+from tests.motion.helpers import smooth_motion
 from vhdiff.body import rotations_np as nr
 from vhdiff.motion.data import HumanML3DDataset, collate_motion
 from vhdiff.motion.representation.humanml3d import (

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.motion_data.helpers import smooth_motion, write_dataset
+from tests.motion.helpers import smooth_motion, write_dataset
 from vhdiff.motion.data import (
     MotionTextDataset,
     collate_motion,

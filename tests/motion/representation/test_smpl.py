@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.motion_data.helpers import smooth_motion
+from tests.motion.helpers import smooth_motion
 from vhdiff.body import rotations as tr
 from vhdiff.body import rotations_np as nr
 from vhdiff.body.skeleton import BODY_PARENTS, SMPL_NEUTRAL_REST_JOINTS, forward_kinematics

@@ -1,5 +1,5 @@
 """`vhdiff motion` outputs from given motions (the model is replaced by fixed motions, so
-these tests check naming, formats and all-or-nothing writing; test_motion_cli_pipeline.py
+these tests check naming, formats and all-or-nothing writing; test_motion_pipeline.py
 runs a real tiny pipeline): .npz / .mp4 / .bvh / OBJ folders side by side, numbering, and
 a failure part-way leaves no files."""
 

@@ -1,12 +1,10 @@
-"""Fixtures of the text-to-motion pipeline tests: a tiny built-in data set (12 clips) and
-the tiny random pipeline folder of tests/motion_cli (imported, not copied)."""
+"""Fixtures of the text-to-motion pipeline tests: a tiny built-in data set (12 clips); the
+tiny random pipeline folders come from tests/motion_fixtures.py (the root conftest)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from tests.motion_cli.conftest import planted_pipeline_dir, tiny_pipeline_dir  # noqa: F401  (fixtures)
 
 
 @pytest.fixture(scope="module")

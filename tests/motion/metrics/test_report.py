@@ -95,10 +95,10 @@ def test_prep_and_eval_commands_end_to_end(toy_data, tmp_path, capsys, one_threa
     out = tmp_path / "metrics.json"
     args = ["eval", "motion", "--data", str(toy_data), "--evaluator", str(tmp_path / "ev"),
             "--out", str(out), "--mm-texts", "4"]  # fmt: skip
-    generator = "tests.motion_metrics.toy_generators:retrieval"
+    generator = "tests.motion.metrics.toy_generators:retrieval"
     assert main([*args, "--generator", generator]) == 0
     printed = capsys.readouterr().out
-    assert "ground truth (test)" in printed and "generated (tests.motion_metrics" in printed
+    assert "ground truth (test)" in printed and "generated (tests.motion.metrics" in printed
     data = json.loads(out.read_text())
     assert data["settings"]["generator"] == generator and len(data["rows"]) == 3
 
@@ -131,7 +131,7 @@ def test_checkpoint_without_pipeline_or_bad_generator_is_a_clear_error(
     assert "neither a checkpoint folder" in capsys.readouterr().err  # an empty folder
     assert main([*base, "--generator", "nocolon"]) == 2
     assert "MODULE:FUNCTION" in capsys.readouterr().err
-    assert main([*base, "--generator", "tests.motion_metrics.toy_generators:absent"]) == 2
+    assert main([*base, "--generator", "tests.motion.metrics.toy_generators:absent"]) == 2
     assert "no function 'absent'" in capsys.readouterr().err
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from vhdiff.data_prep.amass import convert_amass, load_amass, resample_motion, to_y_up
 
-from tests.motion_data.amass_files import write_amass_npz, yup_motion
+from tests.data_prep.amass_files import write_amass_npz, yup_motion
 from vhdiff.body import rotations_np as nr
 from vhdiff.body.smpl_motion import SMPLMotion
 from vhdiff.cli import main as cli_main

@@ -1,0 +1,129 @@
+"""Writing generated motions to files: SMPL `.npz`, a rendered MP4 / GIF, BVH, OBJ per frame.
+
+    from vhdiff.atomic_io import Staging
+    from vhdiff.motion.export import MotionExporter
+    exporter = MotionExporter(body="mannequin", video=".mp4", bvh=True)
+    with Staging() as staging:                    # all files appear together, or none
+        files = exporter.export(motion.smpl, "a person walks", Path("out/walk"), staging)
+    exporter.close()
+
+One exporter poses every motion with one body model and draws it with one renderer (both
+made on first use). `export` writes under temporary names of a `vhdiff.atomic_io.Staging`;
+they become the final names only when the staging commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vhdiff.atomic_io import Staging
+from vhdiff.body.posing import BODIES
+from vhdiff.body.smpl_motion import SMPLMotion
+
+__all__ = ["VIDEO_SUFFIXES", "MotionExporter", "with_suffix"]
+
+VIDEO_SUFFIXES = (".mp4", ".gif")
+
+
+def with_suffix(stem: Path, suffix: str) -> Path:
+    """stem + suffix (Path.with_suffix would replace a dot inside the name)."""
+    return stem.with_name(stem.name + suffix)
+
+
+class MotionExporter:
+    """Poses, renders and exports motions with one body model and one renderer.
+
+    Args (keyword-only):
+        body: "mannequin" (license-free), "smpl" (the user's licensed files from
+            `smpl_dir` / $VHDIFF_SMPL_DIR) or "skeleton" (a stick figure, no OpenGL).
+        smpl_dir: SMPL model file or folder for body="smpl".
+        video: ".mp4", ".gif" or None (no video).
+        size: video width and height in pixels.
+        bvh: also write NAME.bvh; obj: also write NAME_obj/ with one OBJ mesh per frame.
+    """
+
+    def __init__(
+        self, *, body: str = "mannequin", smpl_dir: str | None = None, video: str | None = ".mp4",
+        size: int = 512, bvh: bool = False, obj: bool = False,
+    ) -> None:
+        if body not in BODIES:
+            raise ValueError(f"unknown body {body!r}; choose one of {', '.join(BODIES)}")
+        if video is not None and video not in VIDEO_SUFFIXES:
+            raise ValueError(f"video must be one of {', '.join(VIDEO_SUFFIXES)} or None, got {video!r}")
+        self.body, self.smpl_dir, self.video, self.size = body, smpl_dir, video, int(size)
+        self.bvh, self.obj = bool(bvh), bool(obj)
+        self._model: Any = None
+        self._renderer: Any = None
+
+    def model(self) -> Any:
+        """The body model (loaded on first use)."""
+        if self._model is None:
+            from vhdiff.body.posing import body_model_for
+
+            self._model = body_model_for(self.body, self.smpl_dir, "neutral")
+        return self._model
+
+    def rest_joints(self, motion: SMPLMotion) -> np.ndarray | None:
+        """The body's rest joints [22, 3] for the BVH skeleton: real SMPL's for the motion's
+        betas, else None (the neutral SMPL skeleton the motion features are defined on)."""
+        if self.body != "smpl":
+            return None
+        import torch
+
+        with torch.no_grad():
+            out = self.model()(
+                global_orient=torch.zeros(1, 3),
+                body_pose=torch.zeros(1, 21, 3),
+                betas=torch.as_tensor(motion.betas[None], dtype=torch.float32),
+                transl=torch.zeros(1, 3),
+            )
+        return out.joints[0, :22].cpu().numpy()
+
+    def frames(
+        self, posed: tuple[np.ndarray, np.ndarray, np.ndarray], title: str
+    ) -> np.ndarray | Iterator[np.ndarray]:
+        """Pictures of a posed motion (pose_motion's vertices, joints, faces): uint8
+        [T, size, size, 3] stick figures, or the mesh renderer's frames one by one (an
+        iterator, so the MP4 writer encodes while the next frame is drawn)."""
+        vertices, joints, faces = posed
+        if self.body == "skeleton":
+            from vhdiff.viz.skeleton import render_skeleton
+
+            return render_skeleton(joints, size=self.size, title=title)
+        if self._renderer is None:
+            from vhdiff.viz.mesh_renderer import MeshRenderer
+
+            self._renderer = MeshRenderer(width=self.size, height=self.size)
+        return self._renderer.iter_frames(vertices, faces)
+
+    def export(self, motion: SMPLMotion, prompt: str, stem: Path, staging: Staging) -> list[Path]:
+        """Write every requested output of one motion under temporary names of `staging`;
+        returns the final paths (NAME.npz first)."""
+        from vhdiff.body.posing import pose_motion
+        from vhdiff.viz.writers import write_frames, write_mesh_sequence
+
+        finals = [with_suffix(stem, ".npz")]
+        motion.save(staging.file(finals[-1]))
+        posed = pose_motion(self.model(), motion) if self.video or self.obj else None
+        if self.video is not None:
+            finals.append(with_suffix(stem, self.video))
+            write_frames(staging.file(finals[-1]), self.frames(posed, prompt), motion.fps)
+        if self.bvh:
+            from vhdiff.body.bvh import write_bvh
+
+            finals.append(with_suffix(stem, ".bvh"))
+            write_bvh(staging.file(finals[-1]), motion, rest_joints=self.rest_joints(motion))
+        if self.obj:
+            finals.append(stem.with_name(f"{stem.name}_obj"))
+            vertices, _, faces = posed
+            write_mesh_sequence(staging.folder(finals[-1]), vertices, faces, prefix=f"{stem.name}_")
+        return finals
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
