@@ -49,7 +49,7 @@ def peak_mb() -> float:
 def random_model_dir(folder: Path) -> Path:
     """A pipeline folder with the bundled model's config and random weights."""
     from vhdiff.config import load_config
-    from vhdiff.motion.representation.smpl import FeatureStats
+    from vhdiff.motion.representation.stats import FeatureStats
     from vhdiff.registry import build_model
 
     cfg = load_config(CONFIG)

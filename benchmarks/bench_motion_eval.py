@@ -82,7 +82,7 @@ def bench_evaluation(clips: int) -> None:
     from vhdiff.motion.metrics import diversity, fid, mm_dist, physical_metrics, r_precision
     from vhdiff.motion.metrics.evaluator import TextMotionEvaluator
     from vhdiff.motion.metrics.protocol import joints_of, motion_set_from_dataset, score_motion_set
-    from vhdiff.motion.representation.smpl import FeatureStats
+    from vhdiff.motion.representation.stats import FeatureStats
 
     dataset = _RandomDataset(clips, seed=1)
     motions = motion_set_from_dataset(dataset)

@@ -38,7 +38,8 @@ from vhdiff.data_prep.motion_vocab.captions import HELD_OUT_TEMPLATES, clip_capt
 from vhdiff.data_prep.motion_vocab.clips import make_motion, sample_clip
 
 from vhdiff.atomic_io import write_text_atomic
-from vhdiff.motion.representation.smpl import FeatureStats, to_features
+from vhdiff.motion.representation.smpl import to_features
+from vhdiff.motion.representation.stats import FeatureStats
 
 __all__ = ["SyntheticSetReport", "write_synthetic_set"]
 

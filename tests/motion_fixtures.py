@@ -13,7 +13,8 @@ def tiny_pipeline_dir(tmp_path_factory):
 
     from vhdiff.backbones import MotionTransformer
     from vhdiff.motion.pipeline import MotionPipeline
-    from vhdiff.motion.representation.smpl import FEATURE_DIM, FeatureStats
+    from vhdiff.motion.representation.smpl import FEATURE_DIM
+    from vhdiff.motion.representation.stats import FeatureStats
 
     torch.manual_seed(0)
     model = MotionTransformer(
@@ -36,7 +37,8 @@ def planted_pipeline_dir(tiny_pipeline_dir, tmp_path_factory):
     """The tiny pipeline with its contact channels' mean at 0.5: about half of its frames
     mark a foot as planted (the tiny pipeline's own stats almost never do)."""
     from vhdiff.motion.pipeline import MotionPipeline
-    from vhdiff.motion.representation.smpl import CONTACTS, FeatureStats
+    from vhdiff.motion.representation.smpl import CONTACTS
+    from vhdiff.motion.representation.stats import FeatureStats
 
     pipe = MotionPipeline.from_pretrained(tiny_pipeline_dir)
     mean = np.array(pipe.stats.mean, dtype=np.float64)

@@ -14,7 +14,8 @@ from vhdiff.motion.data import (
     load_motion_checked,
     read_captions,
 )
-from vhdiff.motion.representation.smpl import FeatureStats, to_features
+from vhdiff.motion.representation.smpl import to_features
+from vhdiff.motion.representation.stats import FeatureStats
 
 
 @pytest.fixture

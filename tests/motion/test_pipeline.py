@@ -14,7 +14,8 @@ from vhdiff.body import SMPLMotion
 from vhdiff.body import rotations_np as nr
 from vhdiff.motion.edit import LOWER_BODY_JOINTS
 from vhdiff.motion.pipeline import MotionPipeline, load_generate_fn, read_pipeline_meta
-from vhdiff.motion.representation.smpl import FeatureStats, joints_from_motion
+from vhdiff.motion.representation.smpl import joints_from_motion
+from vhdiff.motion.representation.stats import FeatureStats
 
 FAST = {"steps": 3, "seconds": 1.0}
 

@@ -14,11 +14,11 @@ from vhdiff.motion.pipeline import MotionPipeline
 from vhdiff.motion.representation.smpl import (
     ROOT_VELOCITY,
     YAW_VELOCITY,
-    FeatureStats,
     from_features,
     joints_from_motion,
     root_heading,
 )
+from vhdiff.motion.representation.stats import FeatureStats
 
 FPS = 20.0
 ROOT_COLS = [YAW_VELOCITY.start, ROOT_VELOCITY.start, ROOT_VELOCITY.start + 1]

@@ -26,6 +26,8 @@ import importlib
 from pathlib import Path
 from typing import Any
 
+from vhdiff.diffusion import SAMPLER_NAMES, SPACINGS
+
 __all__ = ["PIPELINE_FACTORY", "add_arguments", "load_generator", "run"]
 
 PIPELINE_FACTORY = "vhdiff.motion.pipeline:load_generate_fn"
@@ -46,11 +48,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--evaluator", default=None, help="evaluator folder (default DATA/evaluator)"
     )
-    parser.add_argument("--sampler", default="ddim", choices=["ddim", "ddpm", "dpm++"],
-                        help="--checkpoint's sampler (default ddim)")
-    parser.add_argument("--steps", type=int, default=50, help="--checkpoint's sampling steps (default 50)")
-    parser.add_argument("--guidance", type=float, default=2.5,
-                        help="--checkpoint's classifier-free guidance (default 2.5; 1 = none)")
+    parser.add_argument("--sampler", default=None, choices=SAMPLER_NAMES,
+                        help="--checkpoint's sampler (default: the model's setting)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help="--checkpoint's sampling steps (default: the model's setting)")
+    parser.add_argument("--timestep-spacing", default=None, choices=SPACINGS,
+                        help="--checkpoint's timestep grid (default: the model's setting)")
+    parser.add_argument("--guidance", type=float, default=None,
+                        help="--checkpoint's classifier-free guidance (default: the model's; 1 = none)")
+    parser.add_argument("--guidance-interval", default=None, metavar="T_MIN:T_MAX",
+                        help="--checkpoint: timesteps where guidance acts, or all (default: the model's)")
+    parser.add_argument("--snap", type=float, default=None, metavar="STRENGTH",
+                        help="--checkpoint: prompt snapping, 0 (off) to 1 (default: the model's)")
     parser.add_argument("--smoothing", type=float, default=0.0, metavar="FRAMES",
                         help="--checkpoint: temporal smoothing of the output (default 0: raw)")
     parser.add_argument("--foot-lock", action="store_true",
@@ -132,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     from vhdiff.motion.data import STATS_FILE, require_dataset_folder
     from vhdiff.motion.metrics.evaluator import EVALUATOR_DIR, load_evaluator
     from vhdiff.motion.metrics.report import check_multimodality_settings, evaluate_motion
-    from vhdiff.motion.representation.smpl import FeatureStats
+    from vhdiff.motion.representation.stats import FeatureStats
     from vhdiff.training.distributed import resolve_device
 
     data = require_dataset_folder(args.data, what="--data")
@@ -149,6 +158,8 @@ def run(args: argparse.Namespace) -> int:
         args.checkpoint, args.generator, data=data, stats=stats, fps=DATASET_FPS,
         device=device, seed=args.seed,
         sampling={"sampler": args.sampler, "steps": args.steps, "guidance": args.guidance,
+                  "timestep_spacing": args.timestep_spacing, "snap": args.snap,
+                  "guidance_interval": args.guidance_interval,
                   "smoothing": args.smoothing, "foot_lock": args.foot_lock},
     )  # fmt: skip
     name = "generated"

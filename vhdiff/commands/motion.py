@@ -36,10 +36,10 @@ import numpy as np
 
 from vhdiff.atomic_io import Staging
 from vhdiff.body.posing import BODIES
+from vhdiff.diffusion import SAMPLER_NAMES, SPACINGS
 from vhdiff.body.smpl_motion import SMPLMotion
 from vhdiff.motion.export import VIDEO_SUFFIXES, MotionExporter
 
-SAMPLERS = ("ddim", "ddpm", "dpm++")
 KEEP_CHOICES = "lower|upper|first:K|last:K"
 
 
@@ -61,18 +61,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="motion length in seconds (default 6; with --edit the edited file's length)",
     )
     parser.add_argument("--num", type=int, default=1, help="motions per prompt")
-    parser.add_argument("--steps", type=int, default=50, help="sampling steps")
+    parser.add_argument(
+        "--steps", type=int, default=None,
+        help="sampling steps (default: the model's setting; with --edit the RePaint steps)",
+    )
     parser.add_argument(
         "--sampler",
-        choices=SAMPLERS,
+        choices=SAMPLER_NAMES,
         default=None,
-        help="sampler (default ddim; --edit always samples DDPM, RePaint inpainting)",
+        help="sampler (default: the model's setting; --edit always samples DDPM, RePaint inpainting)",
     )
+    parser.add_argument(
+        "--timestep-spacing", choices=SPACINGS, default=None,
+        help="the sampler's timestep grid (default: the model's setting, else the sampler's)",
+    )
+    parser.add_argument("--eta", type=float, default=None, help="DDIM noise, 0 (default) to 1")
     parser.add_argument(
         "--guidance",
         type=float,
-        default=2.5,
-        help="classifier-free guidance scale (1 = none, 0 = ignore the prompt)",
+        default=None,
+        help="classifier-free guidance scale (1 = none, 0 = ignore the prompt; default: the model's setting)",
     )
     parser.add_argument(
         "--snap",
@@ -239,23 +247,9 @@ def validate(args: argparse.Namespace) -> _Plan:
     prompts = _read_prompts(args)
     if args.num < 1:
         raise ValueError(f"--num must be at least 1, got {args.num}")
-    if args.steps < 1:
-        raise ValueError(f"--steps must be at least 1, got {args.steps}")
-    if not np.isfinite(args.guidance) or args.guidance < 0:
-        raise ValueError(
-            f"--guidance must be >= 0 (1 = no guidance, 0 = ignore the prompt), got {args.guidance}"
-        )
-    if args.snap is not None and not 0.0 <= args.snap <= 1.0:
-        raise ValueError(f"--snap must lie between 0 (off) and 1, got {args.snap}")
-    if args.guidance_interval is not None:
-        from vhdiff.diffusion.guidance import parse_guidance_interval
+    from vhdiff.motion.pipeline import MotionGeneration
 
-        try:
-            parse_guidance_interval(args.guidance_interval)
-        except ValueError as exc:
-            raise ValueError(f"--guidance-interval: {exc}") from None
-    if args.smoothing is not None and (not np.isfinite(args.smoothing) or args.smoothing < 0):
-        raise ValueError(f"--smoothing must be a number of frames >= 0 (0 = off), got {args.smoothing}")
+    MotionGeneration().replace(**generation_overrides(args))  # ranges and choices, before any model loads
     if args.edit is not None and args.foot_lock:
         raise ValueError("--foot-lock applies to new motions, not to --edit (it would move the kept path); drop it")
     if args.length is not None and (not np.isfinite(args.length) or args.length <= 0):
@@ -302,43 +296,36 @@ def validate(args: argparse.Namespace) -> _Plan:
 # ---- the command ---------------------------------------------------------------------------
 
 
+def generation_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The options that override the model's generation settings (None: the model's)."""
+    if args.edit is not None:  # RePaint: DDPM over --steps respaced steps
+        return {"edit_steps": args.steps, "guidance": args.guidance, "snap": args.snap,
+                "smoothing": args.smoothing}
+    return {
+        "sampler": args.sampler, "steps": args.steps, "eta": args.eta,
+        "timestep_spacing": args.timestep_spacing, "guidance": args.guidance,
+        "guidance_interval": args.guidance_interval, "snap": args.snap,
+        "smoothing": args.smoothing, "foot_lock": True if args.foot_lock else None,
+        "seconds": args.length,
+    }
+
+
 def generate(args: argparse.Namespace, plan: _Plan) -> list[Any]:
     """Load the pipeline and make the motions (prompt-major); -> list of pipeline Motions."""
     from vhdiff.motion.pipeline import MotionPipeline
 
     pipe = MotionPipeline.from_pretrained(args.checkpoint, device=args.device)
-    if pipe.representation != "smpl":
-        raise ValueError(
-            f"{args.checkpoint!r} generates {pipe.representation} joint features, not SMPL "
-            "parameters; vhdiff motion needs an SMPL-representation model (e.g. the bundled one)"
-        )
-    if args.snap is not None:
-        import dataclasses
-
-        pipe.snapping = dataclasses.replace(pipe.snapping, strength=args.snap)
-    if args.guidance_interval is not None:
-        from vhdiff.diffusion.guidance import parse_guidance_interval
-
-        pipe.guidance_interval = parse_guidance_interval(args.guidance_interval)
-    options = {"steps": args.steps, "guidance": args.guidance}
+    pipe.representation.require_smpl("vhdiff motion (SMPL .npz, BVH and video output)")
+    overrides = generation_overrides(args)
     if plan.source is None:
-        seconds = 6.0 if args.length is None else float(args.length)
-        return pipe(
-            plan.prompts,
-            seconds=seconds,
-            num_per_prompt=args.num,
-            sampler=args.sampler or "ddim",
-            seed=args.seed,
-            smoothing=args.smoothing,
-            foot_lock=args.foot_lock,
-            **options,
-        )
+        return pipe(plan.prompts, num_per_prompt=args.num, seed=args.seed, **overrides)
     motions = []
     for i, prompt in enumerate(plan.prompts):
         seed = None if args.seed is None else args.seed + i
         motions += pipe.edit(
             plan.source, prompt, keep=plan.keep, num=args.num, seed=seed,
-            smoothing=args.smoothing, **options,
+            steps=overrides["edit_steps"], guidance=overrides["guidance"], snap=overrides["snap"],
+            smoothing=overrides["smoothing"],
         )  # fmt: skip
     return motions
 

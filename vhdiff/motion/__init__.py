@@ -18,7 +18,7 @@ from typing import Any
 _EXPORTS = {
     "FEATURE_DIM": "representation.smpl",
     "FEATURE_DIM_NO_CONTACTS": "representation.smpl",
-    "FeatureStats": "representation.smpl",
+    "FeatureStats": "representation.stats",
     "from_features": "representation.smpl",
     "joints_from_features": "representation.smpl",
     "joints_from_motion": "representation.smpl",

@@ -31,7 +31,9 @@ import torch
 from torch.utils.data import Dataset
 
 from vhdiff.body.smpl_motion import SMPLMotion
-from vhdiff.motion.representation.smpl import FeatureStats, feature_dim, to_features
+from vhdiff.motion.representation.smpl import feature_dim, to_features
+from vhdiff.motion.representation import STATS_FILE
+from vhdiff.motion.representation.stats import FeatureStats
 
 __all__ = [
     "SPLITS",
@@ -42,13 +44,13 @@ __all__ = [
     "collate_motion",
     "compute_feature_stats",
     "load_motion_checked",
+    "open_motion_dataset",
     "read_captions",
     "read_split",
     "require_dataset_folder",
 ]
 
 SPLITS = ("train", "val", "test")
-STATS_FILE = "feature_stats.npz"
 
 
 @dataclass(frozen=True)
@@ -442,3 +444,20 @@ def compute_feature_stats(
             f"{str(root)!r} split {split!r}: no readable motions to compute stats from"
         )
     return FeatureStats.from_features(features, min_std=min_std)
+
+
+def open_motion_dataset(
+    root: str | os.PathLike, split: str, *, representation: Any, max_frames: int = 196,
+    min_frames: int = 40, fps: float = 20.0,
+) -> MotionTextDataset:
+    """The dataset class that reads `representation`'s folders (vhdiff's layout for
+    "smpl", HumanML3D's released folder for "humanml3d"), opened on one split."""
+    from vhdiff.motion.representation import get_representation
+
+    rep = get_representation(representation)
+    if rep.has_smpl:
+        return MotionTextDataset(
+            root, split, max_frames=max_frames, min_frames=min_frames, fps=fps,
+            contacts=getattr(rep, "contacts", True),
+        )
+    return HumanML3DDataset(root, split, max_frames=max_frames, min_frames=min_frames)

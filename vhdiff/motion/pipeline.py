@@ -4,57 +4,104 @@
     pipe = MotionPipeline.from_pretrained()            # the bundled default model, offline
     motions = pipe(["a person walks forward and waves"], seconds=6.0, seed=0)
     motions[0].smpl.save("walk.npz")                   # SMPL parameters, no optimisation step
+    pipe.generation                                    # MotionGeneration: every call's defaults
 
-A pipeline folder (written by `save_pretrained`, read by `from_pretrained`)::
+`MotionPipeline` is a `vhdiff.pipelines.Pipeline` (folder format, from_pretrained /
+save_pretrained / from_run, GenerationConfig). Its folder adds::
 
-    DIR/pipeline.json       kind, representation, fps, text encoder, diffusion section, defaults
-    DIR/model/config.json   the MotionTransformer's constructor config
-    DIR/model/model.safetensors
-    DIR/feature_stats.npz   the normalisation of the features the model was trained on
-    DIR/captions.safetensors  optional: the training captions' text embeddings, for prompt
-                            snapping (vhdiff.text.snapping; pipeline.json's
-                            "prompt_snapping" holds its settings)
+    DIR/feature_stats.npz      the normalisation of the features the model was trained on
+    DIR/captions.safetensors   optional: the training captions' text embeddings, for prompt
+                               snapping (vhdiff.text.snapping); pipeline.json's
+                               "prompt_snapping" holds the index's k and temperature
 
-`MotionPipeline.from_run(RUN_DIR)` builds one from a `vhdiff train` run (its newest
-checkpoint, EMA weights) and `vhdiff motion-export RUN_DIR OUT` writes that as a folder.
+and pipeline.json keys "representation", "fps" and "text_encoder". `MotionPipeline.from_run
+(RUN_DIR)` builds one from a `vhdiff train` run and `vhdiff motion-export RUN_DIR OUT`
+writes that as a folder. Folders written before the shared base (format 1: "smoothing",
+"guidance_interval", "prompt_snapping" at the top level) still load, with the settings
+they were generated with then (DDIM 50 on the trailing grid, guidance 2.5).
 
 Generation samples normalised features [B, T, D] (the model contract: padding frames are
-masked), denormalises them and maps them to SMPL parameters directly
-(:func:`vhdiff.motion.representation.smpl.from_features`): global_orient, body_pose[21],
-transl; betas are zero (the neutral body). Editing (:meth:`MotionPipeline.edit`) keeps part
-of a motion and regenerates the rest with the core's inpainting; see vhdiff.motion.edit.
+masked), denormalises them and maps them to a motion through the representation object
+(`vhdiff.motion.representation`): SMPL parameters directly for the SMPL features (betas
+zero, the neutral body), joints for HumanML3D's. Editing (:meth:`MotionPipeline.edit`)
+keeps part of a motion and regenerates the rest with the core's inpainting.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from vhdiff.backbones import MotionTransformer
 from vhdiff.body.smpl_motion import SMPLMotion
+from vhdiff.motion.representation import STATS_FILE, MotionRepresentation, get_representation
+from vhdiff.motion.representation.stats import FeatureStats
+from vhdiff.pipelines import GenerationConfig, Pipeline, make_generator
+from vhdiff.pipelines.generation import check_number
+from vhdiff.text.snapping import CAPTIONS_FILE, DEFAULT_SNAPPING, CaptionIndex, SnapSettings
 
-__all__ = ["PIPELINE_FILE", "Motion", "MotionPipeline", "bundled_model_dir", "load_generate_fn"]
+__all__ = ["Motion", "MotionGeneration", "MotionPipeline", "bundled_model_dir", "load_generate_fn"]
 
-PIPELINE_FILE = "pipeline.json"
-PIPELINE_CLASS = "MotionPipeline"
-FORMAT = 1
-STATS_FILE = "feature_stats.npz"
-MODEL_DIR = "model"
-SAMPLERS = ("ddim", "ddpm", "dpm++")
-DEFAULTS = {"steps": 50, "sampler": "ddim", "guidance": 2.5}
-SMOOTHING = 0.7  # frames: the default temporal smoothing of generated motion (vhdiff.motion.postprocess.smoothing)
+MAX_SECONDS = 600.0  # a length beyond any model's; the model's own max_len is checked too
 
 
 def bundled_model_dir() -> Path:
     """The default model shipped inside the package (vhdiff/assets/motion_default)."""
     return Path(__file__).resolve().parents[1] / "assets" / "motion_default"
+
+
+@dataclass(frozen=True)
+class MotionGeneration(GenerationConfig):
+    """The motion pipeline's generation settings: GenerationConfig's plus
+
+    seconds: default motion length (bounded by the model's max_len at call time).
+    snap: prompt-snapping strength, 0 (the raw prompt) to 1 (vhdiff.text.snapping); used
+        only when the pipeline has a caption index.
+    smoothing: Gaussian low-pass over time, in frames, against jitter (0 = raw output;
+        vhdiff.motion.postprocess.smoothing).
+    foot_lock: hold planted feet still (vhdiff.motion.postprocess.foot_lock).
+    edit_steps: RePaint steps of `MotionPipeline.edit` (it always samples DDPM).
+    """
+
+    seconds: float = 6.0
+    snap: float = 0.5
+    smoothing: float = 0.7
+    foot_lock: bool = False
+    edit_steps: int = 50
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        from vhdiff.motion.postprocess.smoothing import check_sigma
+
+        object.__setattr__(self, "seconds", check_number(
+            "seconds", self.seconds, lo=1e-3, hi=MAX_SECONDS, hint="the motion's length",
+        ))
+        object.__setattr__(self, "snap", check_number("snap", self.snap, lo=0.0, hi=1.0, hint="0 = off"))
+        object.__setattr__(self, "smoothing", check_sigma(self.smoothing, name="smoothing"))
+        if not isinstance(self.foot_lock, bool):
+            raise ValueError(f"foot_lock must be true or false; got {self.foot_lock!r}")  # noqa: TRY004
+        object.__setattr__(self, "edit_steps", check_number(
+            "edit_steps", self.edit_steps, lo=1, hi=100_000, integer=True,
+        ))
+
+    def check_for(self, num_timesteps: int) -> None:
+        super().check_for(num_timesteps)
+        if self.edit_steps > num_timesteps:
+            raise ValueError(
+                f"edit_steps must be in [1, {num_timesteps}] (the model's training timesteps); "
+                f"got {self.edit_steps}"
+            )
+
+
+# Folders written before the shared base generated with these (the call defaults then).
+LEGACY_GENERATION = {"sampler": "ddim", "steps": 50, "timestep_spacing": "trailing", "guidance": 2.5}
 
 
 @dataclass
@@ -63,7 +110,7 @@ class Motion:
 
     smpl: SMPL parameters (global_orient [T, 3], body_pose [T, 21, 3], transl [T, 3], betas,
         fps) - None for the HumanML3D representation, which holds joints only.
-    features: denormalised features [T, D] as the model produced them.
+    features: denormalised features [T, D] as the model produced them (after clean-up).
     joints: [T, 22, 3] joint positions (metres, Y up), neutral skeleton.
     prompt: the text it was generated from; seed: the generator seed of its batch.
     """
@@ -97,56 +144,45 @@ def _check_prompts(prompts: Any) -> list[str]:
     return out
 
 
-class MotionPipeline:
+class MotionPipeline(Pipeline):
     """Generates SMPL motion from text. Build with `from_pretrained` / `from_run`.
 
-    Args (keyword-only):
-        model: the denoiser (a MotionTransformer) in eval mode.
-        diffusion_section: the `vhdiff.config.DiffusionSection` fields (dict) it was trained with.
+    Args (keyword-only), beyond `Pipeline`'s (model, diffusion, generation, device, info):
         stats: FeatureStats of the training features.
         text_encoder: {"name": ..., "params": {...}} for vhdiff.text.load_text_encoder, or None.
-        representation: "smpl" (140/136-dim SMPL-parameter features) or "humanml3d" (263).
+        representation: "smpl" (140/136-dim SMPL-parameter features), "humanml3d" (263), or a
+            `vhdiff.motion.representation.MotionRepresentation`.
         fps: frame rate of the features.
-        device: where the model runs.
-        caption_index: the training captions' embeddings (vhdiff.text.snapping), or
-            None; with it, prompts are pulled towards the nearest training captions by
-            `snapping` (a SnapSettings; default strength 0.5). Set `pipe.snapping =
-            SnapSettings(strength=0)` to give the model the raw prompt embeddings.
-        smoothing: the default temporal smoothing of generated motion, in frames (0 = off;
-            vhdiff.motion.postprocess.smoothing); saved in pipeline.json.
-        guidance_interval: (t_min, t_max) training timesteps where classifier-free guidance
-            acts (vhdiff.diffusion.ClassifierFreeGuidance), None = every step; saved in
-            pipeline.json. Steps outside it run the conditional model alone (one forward).
+        caption_index: the training captions' embeddings (vhdiff.text.snapping), or None;
+            with it, prompts are pulled towards the nearest training captions by
+            `generation.snap` (k and temperature from `snap_settings`).
     """
 
-    def __init__(
-        self, *, model: torch.nn.Module, diffusion_section: dict[str, Any], stats: Any,
-        text_encoder: dict[str, Any] | None, representation: str = "smpl", fps: float = 20.0,
-        device: str | torch.device = "cpu", info: dict[str, Any] | None = None,
-        caption_index: Any = None, snapping: Any = None, smoothing: float = SMOOTHING,
-        guidance_interval: tuple[int, int] | None = None,
-    ) -> None:
-        from vhdiff.config import DiffusionSection, build_diffusion
-        from vhdiff.diffusion.guidance import check_guidance_interval
-        from vhdiff.text.snapping import DEFAULT_SNAPPING
+    pipeline_class: ClassVar[str] = "MotionPipeline"
+    modality: ClassVar[str] = "motion"
+    generation_class: ClassVar[type[GenerationConfig]] = MotionGeneration
+    model_class: ClassVar[Any] = MotionTransformer
+    run_model_names: ClassVar[tuple[str, ...]] = ("motion_transformer",)
+    generation: MotionGeneration
 
-        self.device = torch.device(device)
-        self.model = model.to(self.device).eval()
-        self.diffusion_section = dict(diffusion_section)
-        self.diffusion = build_diffusion(DiffusionSection(**self.diffusion_section))
-        self.stats = stats
-        self.text_encoder_spec = None if text_encoder is None else dict(text_encoder)
-        self.representation = representation
-        self.fps = float(fps)
-        self.info = dict(info or {})
-        self._text_encoder = None
-        self.caption_index = caption_index
-        self.snapping = DEFAULT_SNAPPING if snapping is None else snapping
-        self.smoothing = _check_smoothing(smoothing)
-        self.guidance_interval = check_guidance_interval(guidance_interval)
+    def __init__(
+        self, *, model: torch.nn.Module, diffusion: Any, stats: FeatureStats,
+        text_encoder: dict[str, Any] | None, representation: str | MotionRepresentation = "smpl",
+        fps: float = 20.0, caption_index: CaptionIndex | None = None,
+        snap_settings: SnapSettings | None = None, generation: MotionGeneration | None = None,
+        device: str | torch.device = "cpu", info: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(model=model, diffusion=diffusion, generation=generation, device=device, info=info)
         dim = getattr(model, "input_dim", None) or model.config.get("input_dim")
         if stats.dim != dim:
             raise ValueError(f"feature stats have {stats.dim} dims but the model takes {dim}")
+        self.representation = get_representation(representation, dim=dim)
+        self.stats = stats
+        self.text_encoder_spec = None if text_encoder is None else dict(text_encoder)
+        self.fps = float(fps)
+        self.caption_index = caption_index
+        self.snap_settings = DEFAULT_SNAPPING if snap_settings is None else snap_settings
+        self._text_encoder = None
 
     # ------------------------------------------------------------------ properties
     @property
@@ -171,123 +207,78 @@ class MotionPipeline:
             self._text_encoder = load_text_encoder(spec["name"], device=self.device, **spec.get("params", {}))
         return self._text_encoder
 
-    # ------------------------------------------------------------------ loading / saving
-    @classmethod
-    def from_pretrained(
-        cls, path: str | os.PathLike | None = None, *, device: str | torch.device = "cpu",
-    ) -> MotionPipeline:
-        """Load a pipeline folder (None: the bundled default model)."""
-        from vhdiff.backbones import MotionTransformer
-        from vhdiff.motion.representation.smpl import FeatureStats
-        from vhdiff.text.snapping import CAPTIONS_FILE, CaptionIndex, SnapSettings
+    @property
+    def snapping(self) -> SnapSettings:
+        """The prompt-snapping settings in use (strength = generation.snap)."""
+        return dataclasses.replace(self.snap_settings, strength=self.generation.snap)
 
-        folder = bundled_model_dir() if path is None else Path(path)
-        meta = read_pipeline_meta(folder)
-        model = MotionTransformer.from_pretrained(folder / MODEL_DIR, dtype=torch.float32)
+    @snapping.setter
+    def snapping(self, settings: SnapSettings) -> None:
+        """`pipe.snapping = SnapSettings(strength=0)`: the same as replacing generation.snap
+        (and the index's k / temperature)."""
+        self.snap_settings = settings
+        self.generation = self.generation.replace(snap=settings.strength)
+
+    # ------------------------------------------------------------------ folders
+    @classmethod
+    def default_folder(cls) -> Path:
+        return bundled_model_dir()
+
+    @classmethod
+    def generation_from_meta(cls, meta: dict[str, Any], *, source: str) -> GenerationConfig:
+        if "generation" in meta:
+            return super().generation_from_meta(meta, source=source)
+        legacy = dict(LEGACY_GENERATION)  # format 1
+        for key in ("smoothing", "guidance_interval"):
+            if meta.get(key) is not None:
+                legacy[key] = meta[key]
+        if isinstance(meta.get("prompt_snapping"), dict) and "strength" in meta["prompt_snapping"]:
+            legacy["snap"] = meta["prompt_snapping"]["strength"]
+        return MotionGeneration.from_dict(legacy, source=source)
+
+    @classmethod
+    def _from_folder(cls, folder: Path, meta: dict[str, Any], **parts: Any) -> MotionPipeline:
         index = CaptionIndex.load(folder / CAPTIONS_FILE) if (folder / CAPTIONS_FILE).is_file() else None
+        settings = meta.get("prompt_snapping")
         return cls(
-            model=model.float(), diffusion_section=meta["diffusion"],
             stats=FeatureStats.load(folder / STATS_FILE), text_encoder=meta.get("text_encoder"),
             representation=meta.get("representation", "smpl"), fps=meta.get("fps", 20.0),
-            device=device, info=meta.get("info"), caption_index=index,
-            snapping=SnapSettings(**meta["prompt_snapping"]) if meta.get("prompt_snapping") else None,
-            smoothing=meta.get("smoothing", SMOOTHING), guidance_interval=meta.get("guidance_interval"),
+            caption_index=index, snap_settings=SnapSettings(**settings) if settings else None, **parts,
         )
 
-    def save_pretrained(self, directory: str | os.PathLike, *, fp16: bool = False) -> Path:
-        """Write the pipeline folder (fp16 weights with `fp16=True`); atomic: the folder is
-        written under a temporary name and renamed over `directory`."""
-        import copy
-
-        from vhdiff.atomic_io import atomic_folder
-
-        out = Path(directory)
-        with atomic_folder(out) as tmp:
-            model = copy.deepcopy(self.model).cpu()
-            if fp16:
-                model = model.half()
-            model.save_pretrained(tmp / MODEL_DIR)
-            self.stats.save(tmp / STATS_FILE)
-            meta = {
-                "_class": PIPELINE_CLASS, "_format": FORMAT, "representation": self.representation,
-                "fps": self.fps, "text_encoder": self.text_encoder_spec,
-                "diffusion": self.diffusion_section, "defaults": DEFAULTS, "info": self.info,
-                "smoothing": self.smoothing,
-            }
-            if self.guidance_interval is not None:
-                meta["guidance_interval"] = list(self.guidance_interval)
-            if self.caption_index is not None:
-                from vhdiff.text.snapping import CAPTIONS_FILE
-
-                self.caption_index.save(tmp / CAPTIONS_FILE)
-                meta["prompt_snapping"] = dataclasses.asdict(self.snapping)
-            (tmp / PIPELINE_FILE).write_text(json.dumps(meta, indent=2) + "\n")
-        return out
+    def _save_extras(self, folder: Path) -> dict[str, Any]:
+        self.stats.save(folder / STATS_FILE)
+        extra: dict[str, Any] = {
+            "representation": self.representation.name, "fps": self.fps,
+            "text_encoder": self.text_encoder_spec,
+        }
+        if self.caption_index is not None:
+            self.caption_index.save(folder / CAPTIONS_FILE)
+            extra["prompt_snapping"] = {"k": self.snap_settings.k, "temperature": self.snap_settings.temperature}
+        return extra
 
     @classmethod
-    def from_run(
-        cls, run: str | os.PathLike, *, device: str | torch.device = "cpu", ema: bool = True,
-        captions: bool = True,
-    ) -> MotionPipeline:
-        """A pipeline from a `vhdiff train` run folder (newest checkpoint) or one step_* folder.
-
-        captions: index the training split's captions for prompt snapping (needs the run's
-        data folder, which the feature stats come from anyway).
-        """
-        import importlib
-
-        from vhdiff.config import load_config
-        from vhdiff.registry import build_model
-        from vhdiff.training.checkpoint import latest_checkpoint, load_module_weights
-
-        run = Path(run)
-        step = run
-        if not (run / "config.yaml").is_file():
-            found = latest_checkpoint(run / "checkpoints")
-            if found is None:
-                raise FileNotFoundError(
-                    f"{str(run)!r} is neither a checkpoint folder (with config.yaml) nor a run "
-                    "folder with checkpoints/step_*; pass the --out folder of `vhdiff train`"
-                )
-            step = found.path
-        cfg = load_config(step / "config.yaml")
-        for module in cfg.imports:
-            importlib.import_module(module)
-        if cfg.model.name != "motion_transformer":
-            raise ValueError(
-                f"{str(step)!r} trained a {cfg.model.name!r} model, not a motion_transformer; "
-                "it is not a text-to-motion run"
-            )
-        model = build_model(cfg.model.name, cfg.model.params)
-        weights = step / "ema" if ema and (step / "ema").is_dir() else step / "model"
-        load_module_weights(model, weights)
-        params = cfg.data.params
-        representation = params.get("representation", "smpl")
-        stats = _dataset_stats(Path(params["root"]), representation)
+    def _from_run(cls, config: Any, *, captions: bool = True, **parts: Any) -> MotionPipeline:
+        """captions: index the training split's captions for prompt snapping (needs the run's
+        data folder, which the feature stats come from anyway)."""
+        params = config.data.params
+        representation = get_representation(params.get("representation", "smpl"))
+        root = Path(params["root"])
         encoder = params.get("text_encoder")
         text_encoder = None if not encoder else {"name": encoder, "params": dict(params.get("text_encoder_params") or {})}
-        info = {"run": str(step), "step": int(step.name.split("_")[-1]) if "_" in step.name else None,
-                "weights": weights.name}
-        if cfg.trainer.init_from:  # a fine-tune: where its starting weights came from
-            info["init_from"] = str(cfg.trainer.init_from)
         index = None
         if captions and text_encoder is not None:
-            from vhdiff.text.snapping import CaptionIndex
-
-            index = CaptionIndex.from_dataset(
-                params["root"], representation=representation, encoder=text_encoder["name"],
-                encoder_params=text_encoder["params"],
-            )
+            index = training_caption_index(root, representation=representation, text_encoder=text_encoder)
         return cls(
-            model=model, diffusion_section=dataclasses.asdict(cfg.diffusion), stats=stats,
-            text_encoder=text_encoder, representation=representation, fps=float(params.get("fps", 20.0)),
-            device=device, info=info, caption_index=index,
+            stats=representation.load_stats(root), text_encoder=text_encoder,
+            representation=representation, fps=float(params.get("fps", 20.0)), caption_index=index,
+            **parts,
         )
 
     # ------------------------------------------------------------------ generation
     def frames_for(self, seconds: float) -> int:
         """Frames of a `seconds`-long motion; a ValueError names the allowed range."""
-        if not isinstance(seconds, (int, float)) or not np.isfinite(seconds) or seconds <= 0:
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not np.isfinite(seconds) or seconds <= 0:
             raise ValueError(f"length must be a number of seconds > 0; got {seconds!r}")
         frames = round(seconds * self.fps)
         if frames > self.max_frames:
@@ -297,90 +288,75 @@ class MotionPipeline:
             )
         return max(frames, 1)
 
-    def encode_text(self, prompts: list[str]) -> dict[str, Tensor]:
+    def encode_text(self, prompts: list[str], *, snap: float | None = None) -> dict[str, Tensor]:
         """The model's text condition for prompts: {"text_emb": [B, C]} (empty if unconditional),
-        snapped towards the training captions when the pipeline has a caption index."""
+        snapped towards the training captions (strength `snap`, default generation.snap)
+        when the pipeline has a caption index."""
         if self.text_encoder is None:
             return {}
+        strength = self.generation.snap if snap is None else snap
         with torch.no_grad():
             emb = self.text_encoder.encode(prompts).to(self.device, torch.float32)
             if self.caption_index is not None:
-                emb = self.caption_index.snap(emb, self.snapping)
+                emb = self.caption_index.snap(emb, dataclasses.replace(self.snap_settings, strength=strength))
         return {"text_emb": emb}
 
-    def _check_sampling(self, steps: int, sampler: str, guidance: float) -> None:
-        if sampler not in SAMPLERS:
-            raise ValueError(f"unknown sampler {sampler!r}; choose one of {', '.join(SAMPLERS)}")
-        if not isinstance(steps, int) or not 1 <= steps <= self.diffusion.num_timesteps:
-            raise ValueError(
-                f"steps must be an integer in [1, {self.diffusion.num_timesteps}]; got {steps!r}"
-            )
-        if not isinstance(guidance, (int, float)) or not np.isfinite(guidance) or guidance < 0:
-            raise ValueError(
-                f"guidance must be a number >= 0 (0 = unconditional, 1 = no guidance); got {guidance!r}"
-            )
-
-    def guided_model(self, guidance: float):
-        from vhdiff.diffusion import ClassifierFreeGuidance
-
-        if self.text_encoder is None or guidance == 1.0:
+    def guided_model(self, config: GenerationConfig) -> Any:
+        if self.text_encoder is None:
             return self.model
-        return ClassifierFreeGuidance(self.model, guidance, interval=self.guidance_interval)
+        return super().guided_model(config)
 
     def sample_features(
-        self, prompts: list[str], frames: list[int], *, steps: int = 50, sampler: str = "ddim",
-        guidance: float = 2.5, generator: torch.Generator | None = None, progress: bool = False,
+        self, prompts: list[str], frames: list[int], config: MotionGeneration | None = None, *,
+        generator: torch.Generator | None = None, progress: bool = False,
     ) -> tuple[Tensor, Tensor]:
-        """Normalised features [B, Tmax, D] and mask [B, Tmax] for prompts with lengths in frames."""
-        self._check_sampling(steps, sampler, guidance)
+        """Normalised features [B, Tmax, D] and mask [B, Tmax] for prompts with lengths in
+        frames, sampled with `config` (default: the pipeline's generation settings)."""
+        config = self.generation if config is None else config
         B, T = len(prompts), max(frames)
         mask = torch.arange(T, device=self.device)[None] < torch.tensor(frames, device=self.device)[:, None]
-        cond = self.encode_text(prompts)
-        with torch.no_grad():
-            out = self.diffusion.sample(
-                self.guided_model(guidance), (B, T, self.feature_dim), sampler=sampler, steps=steps,
-                generator=generator, device=self.device, progress=progress, mask=mask, **cond,
-            )
+        cond = self.encode_text(prompts, snap=config.snap)
+        out = self.sample(
+            (B, T, self.feature_dim), config, generator=generator, progress=progress, mask=mask, **cond,
+        )
         return out.sample, mask
 
     def __call__(
-        self, prompts: str | list[str], *, seconds: float | list[float] = 6.0, num_per_prompt: int = 1,
-        steps: int = 50, sampler: str = "ddim", guidance: float = 2.5, seed: int | None = None,
-        batch_size: int = 64, progress: bool = False, smoothing: float | None = None,
-        foot_lock: bool = False,
+        self, prompts: str | list[str], *, seconds: float | list[float] | None = None,
+        num_per_prompt: int = 1, seed: int | None = None, batch_size: int = 64,
+        progress: bool = False, **settings: Any,
     ) -> list[Motion]:
         """Motions for prompts (prompt-major order: every sample of prompt 0, then prompt 1, ...).
 
-        seconds: one length for all, or one per prompt (each <= `max_seconds`).
-        smoothing: Gaussian low-pass over time, in frames, against jitter (None: the
-        pipeline's `smoothing`, 0.7 unless its pipeline.json says otherwise; 0 = raw output;
-        vhdiff.motion.postprocess.smoothing). foot_lock: hold the feet the model marks as planted still
-        by correcting the root's planar velocity, then by leg IK for what that cannot hold
-        (vhdiff.motion.postprocess.foot_lock); it removes most foot sliding but walks then cover less
-        ground. Both: SMPL-parameter models only.
+        seconds: one length for all, or one per prompt (each <= `max_seconds`; None: the
+        generation default). settings: any `MotionGeneration` field for this call (sampler,
+        steps, eta, timestep_spacing, guidance, guidance_interval ("all" or None-default),
+        snap, smoothing, foot_lock); None or absent means the pipeline's default. smoothing
+        is a Gaussian low-pass over time in frames (0 = raw); foot_lock holds the feet the
+        model marks as planted still (root correction, then leg IK), which removes most foot
+        sliding but makes walks cover less ground. Both need the SMPL representation.
         """
         prompts = _check_prompts(prompts)
+        config = self.settings(**settings)
+        if seconds is None:
+            seconds = config.seconds
         lengths = [seconds] * len(prompts) if not isinstance(seconds, (list, tuple)) else list(seconds)
         if len(lengths) != len(prompts):
             raise ValueError(f"got {len(lengths)} lengths for {len(prompts)} prompts; give one or one each")
         frames = [self.frames_for(s) for s in lengths]
-        if not isinstance(num_per_prompt, int) or num_per_prompt < 1:
-            raise ValueError(f"num_per_prompt must be an integer >= 1; got {num_per_prompt!r}")
-        self._check_sampling(steps, sampler, guidance)
-        if smoothing is not None:
-            _check_smoothing(smoothing)
-        seed = int(torch.randint(0, 2**31 - 1, ()).item()) if seed is None else int(seed)
-        generator = torch.Generator(device=self.device).manual_seed(seed)
+        check_number("num_per_prompt", num_per_prompt, lo=1, hi=10_000, integer=True)
+        check_number("batch_size", batch_size, lo=1, hi=100_000, integer=True)
+        seed, generator = make_generator(seed, self.device)
         jobs = [(p, f) for p, f in zip(prompts, frames, strict=True) for _ in range(num_per_prompt)]
         motions: list[Motion] = []
         for start in range(0, len(jobs), batch_size):
             chunk = jobs[start:start + batch_size]
             x, _ = self.sample_features(
-                [p for p, _ in chunk], [f for _, f in chunk], steps=steps, sampler=sampler,
-                guidance=guidance, generator=generator, progress=progress,
+                [p for p, _ in chunk], [f for _, f in chunk], config, generator=generator,
+                progress=progress,
             )
             for row, (prompt, n) in enumerate(chunk):
-                raw = self.denormalize(x[row, :n], smoothing=smoothing, foot_lock=foot_lock)
+                raw = self.denormalize(x[row, :n], smoothing=config.smoothing, foot_lock=config.foot_lock)
                 motions.append(self.to_motion(raw, prompt=prompt, seed=seed))
         return motions
 
@@ -389,11 +365,12 @@ class MotionPipeline:
     ) -> np.ndarray:
         """Raw features [T, D] (float64) of normalised ones [T, D] of one motion, optionally
         smoothed over time (`smoothing` frames; None = the pipeline's) and with planted feet
-        held still, in that order. HumanML3D features are returned as they are."""
+        held still, in that order. Representations without SMPL parameters are returned as
+        they are."""
         raw = self.stats.denormalize(features.detach().float().cpu().numpy().astype(np.float64))
-        if self.representation != "smpl":
+        if not self.representation.has_smpl:
             return raw
-        sigma = self.smoothing if smoothing is None else smoothing
+        sigma = self.generation.smoothing if smoothing is None else smoothing
         if sigma:
             from vhdiff.motion.postprocess.smoothing import smooth_features
 
@@ -405,8 +382,8 @@ class MotionPipeline:
         return raw
 
     def renormalize(
-        self, x: Tensor, frames: list[int], *, stats: Any = None, smoothing: float | None = 0.0,
-        foot_lock: bool = False,
+        self, x: Tensor, frames: list[int], *, stats: FeatureStats | None = None,
+        smoothing: float | None = 0.0, foot_lock: bool = False,
     ) -> Tensor:
         """Normalised features [B, T, D] -> the same motions cleaned up (`denormalize`) and
         normalised with `stats` (default: the pipeline's), zero after each of `frames`; CPU."""
@@ -424,28 +401,24 @@ class MotionPipeline:
         """A Motion from normalised features [T, D] (a Tensor, denormalised here) or raw ones
         (a numpy array from `denormalize`)."""
         raw = features if isinstance(features, np.ndarray) else self.denormalize(features)
-        if self.representation == "humanml3d":
-            from vhdiff.motion.representation.humanml3d import recover_from_ric
-
-            joints = np.asarray(recover_from_ric(raw), dtype=np.float32)
-            return Motion(smpl=None, features=raw.astype(np.float32), joints=joints, prompt=prompt, seed=seed)
-        from vhdiff.motion.representation.smpl import from_features, joints_from_motion
-
-        smpl = from_features(raw, fps=self.fps, start_heading=start_heading, start_xz=start_xz)
-        joints = joints_from_motion(smpl).astype(np.float32)
+        smpl, joints = self.representation.to_motion(
+            raw, fps=self.fps, start_heading=start_heading, start_xz=start_xz,
+        )
         return Motion(smpl=smpl, features=raw.astype(np.float32), joints=joints, prompt=prompt, seed=seed)
 
     # ------------------------------------------------------------------ editing
     def edit(
-        self, source: SMPLMotion, prompt: str, *, keep: str, steps: int = 50, guidance: float = 2.5,
-        seed: int | None = None, num: int = 1, jump_length: int = 10, jump_n_sample: int = 1,
-        progress: bool = False, reach_keyframes: bool = True, smoothing: float | None = None,
+        self, source: SMPLMotion, prompt: str, *, keep: str, steps: int | None = None,
+        guidance: float | None = None, seed: int | None = None, num: int = 1,
+        jump_length: int = 10, jump_n_sample: int = 1, progress: bool = False,
+        reach_keyframes: bool = True, smoothing: float | None = None, snap: float | None = None,
     ) -> list[Motion]:
         """Keep part of `source` and regenerate the rest from `prompt` (RePaint inpainting).
 
         keep: "lower" / "upper" (body part: lower = root trajectory, hips, legs, feet and
         contacts), "first:K" / "last:K" (keyframes, in-betweening), or several joined by
-        commas ("first:20,last:20"). Sampling is DDPM ancestral over `steps` respaced steps.
+        commas ("first:20,last:20"). Sampling is DDPM ancestral over `steps` respaced steps
+        (None: generation.edit_steps); guidance, snap: None = the generation defaults.
         reach_keyframes: with last:K, project every denoising step's x0 estimate so that the
         generated frames bring the body to the kept end keyframes' world position and
         heading (vhdiff.motion.edit.end_keyframe_projection). False: plain RePaint, where
@@ -457,15 +430,9 @@ class MotionPipeline:
         """
         from vhdiff.diffusion import inpaint
         from vhdiff.motion.edit import end_keyframe_projection, known_feature_mask, parse_keep
-        from vhdiff.motion.representation.smpl import (
-            ROOT_VELOCITY,
-            YAW_VELOCITY,
-            root_heading,
-            to_features,
-        )
+        from vhdiff.motion.representation.smpl import ROOT_VELOCITY, YAW_VELOCITY, root_heading
 
-        if self.representation != "smpl":
-            raise ValueError("editing needs the SMPL-parameter representation (this pipeline is HumanML3D)")
+        self.representation.require_smpl("editing")
         prompt = _check_prompts(prompt)[0]
         spec = parse_keep(keep)
         if not isinstance(source, SMPLMotion):
@@ -480,25 +447,21 @@ class MotionPipeline:
             raise ValueError(
                 f"the motion to edit has {T} frames, more than this model's {self.max_frames}; crop it"
             )
-        if not isinstance(num, int) or num < 1:
-            raise ValueError(f"num must be an integer >= 1; got {num!r}")
-        self._check_sampling(steps, "ddpm", guidance)
-        if smoothing is not None:
-            _check_smoothing(smoothing)
-        features = to_features(source, contacts=self.feature_dim == 140)
+        check_number("num", num, lo=1, hi=10_000, integer=True)
+        config = self.settings(edit_steps=steps, guidance=guidance, smoothing=smoothing, snap=snap)
+        features = self.representation.from_smpl(source)
         x_known = torch.as_tensor(self.stats.normalize(features), dtype=torch.float32, device=self.device)
         known = known_feature_mask(spec, frames=T, dim=self.feature_dim).to(self.device)
         x_known = x_known[None].expand(num, -1, -1).contiguous()
         known = known[None].expand(num, -1, -1)
-        seed = int(torch.randint(0, 2**31 - 1, ()).item()) if seed is None else int(seed)
-        generator = torch.Generator(device=self.device).manual_seed(seed)
+        seed, generator = make_generator(seed, self.device)
         project = None
         if reach_keyframes:
             project = end_keyframe_projection(x_known[0], spec, stats=self.stats, fps=self.fps)
-        cond = self.encode_text([prompt] * num)
+        cond = self.encode_text([prompt] * num, snap=config.snap)
         with torch.no_grad():
             out = inpaint(
-                self.diffusion, self.guided_model(guidance), x_known, known, steps=steps,
+                self.diffusion, self.guided_model(config), x_known, known, steps=config.edit_steps,
                 jump_length=jump_length, jump_n_sample=jump_n_sample, generator=generator,
                 progress=progress, project_x0=project, **cond,
             )
@@ -510,7 +473,7 @@ class MotionPipeline:
         motions = []
         for row in range(num):
             raw = self.denormalize(out.sample[row])
-            raw[free] = self.denormalize(out.sample[row], smoothing=smoothing)[free]
+            raw[free] = self.denormalize(out.sample[row], smoothing=config.smoothing)[free]
             m = self.to_motion(raw, prompt=prompt, seed=seed, start_heading=heading, start_xz=start)
             if m.smpl is not None:
                 m.smpl = dataclasses.replace(m.smpl, betas=np.asarray(source.betas, dtype=np.float32))
@@ -518,66 +481,35 @@ class MotionPipeline:
         return motions
 
 
-def _check_smoothing(sigma: Any) -> float:
-    from vhdiff.motion.postprocess.smoothing import check_sigma
+def training_caption_index(
+    root: str | os.PathLike, *, representation: Any, text_encoder: dict[str, Any], split: str = "train",
+) -> CaptionIndex:
+    """The captions of a dataset split (default: train), embedded with the model's encoder
+    through the dataset's cached table: what a model exported from a run snaps prompts to."""
+    from vhdiff.motion.data import open_motion_dataset
 
-    return check_sigma(sigma, name="smoothing")
-
-
-def read_pipeline_meta(folder: Path) -> dict[str, Any]:
-    """pipeline.json of a pipeline folder, checked; errors say what the folder is instead."""
-    if not folder.is_dir():
-        if folder == bundled_model_dir():
-            raise FileNotFoundError(
-                f"the bundled motion model is missing from {folder}; reinstall vhdiff or pass "
-                "--checkpoint DIR (a folder written by `vhdiff motion-export`)"
-            )
-        raise FileNotFoundError(f"no motion model folder at {str(folder)!r}")
-    path = folder / PIPELINE_FILE
-    if not path.is_file():
-        hint = ""
-        if (folder / "checkpoints").is_dir() or (folder / "config.yaml").is_file():
-            hint = f"; it looks like a training run: export it with `vhdiff motion-export {folder} OUT`"
-        elif (folder / "config.json").is_file():
-            hint = "; it holds a single model (config.json), not a text-to-motion pipeline"
-        raise ValueError(f"{str(folder)!r} is not a motion pipeline folder (no {PIPELINE_FILE}){hint}")
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{str(path)!r} is not valid JSON ({exc}); the folder is damaged") from None
-    if not isinstance(meta, dict) or meta.get("_class") != PIPELINE_CLASS:
-        kind = meta.get("_class") if isinstance(meta, dict) else type(meta).__name__
-        raise ValueError(
-            f"{str(path)!r} describes a {kind!r}, not a {PIPELINE_CLASS} (another modality?); "
-            "pass a text-to-motion model folder"
-        )
-    if meta.get("_format", FORMAT) > FORMAT:
-        raise ValueError(f"{str(path)!r} was written by a newer vhdiff (format {meta['_format']}); upgrade vhdiff")
-    return meta
-
-
-def _dataset_stats(root: Path, representation: str):
-    if representation == "humanml3d":
-        from vhdiff.motion.representation.humanml3d import load_feature_stats
-
-        return load_feature_stats(root)
-    from vhdiff.motion.representation.smpl import FeatureStats
-
-    return FeatureStats.load(root / STATS_FILE)
+    data = open_motion_dataset(root, split, representation=representation)
+    texts = [c for item in data.captions for c in item]
+    return CaptionIndex.from_texts(
+        texts, folder=root, encoder=text_encoder["name"], encoder_params=text_encoder.get("params"),
+    )
 
 
 def load_generate_fn(
     checkpoint: str | os.PathLike | None, *, data: Any = None, stats: Any = None, fps: float = 20.0,
-    device: str = "cpu", seed: int = 0, steps: int = 50, sampler: str = "ddim", guidance: float = 2.5,
-    smoothing: float | None = 0.0, foot_lock: bool = False,
+    device: str = "cpu", seed: int = 0, smoothing: float | None = 0.0, foot_lock: bool = False,
+    **settings: Any,
 ):
     """The `vhdiff eval --checkpoint` generator: generate_fn(captions, lengths) -> Tensor[B, T, D].
 
     `checkpoint`: a pipeline folder, a training run, or None (the bundled model). The output is
     normalised with `stats` (the evaluated dataset's), zero after each length. smoothing /
     foot_lock: as MotionPipeline.__call__'s, but off by default (the model's raw output is
-    scored; smoothing=None: the pipeline's default).
+    scored; smoothing=None: the pipeline's default). settings: MotionGeneration fields
+    (sampler, steps, guidance, ...; None / absent = the pipeline's defaults).
     """
+    from vhdiff.pipelines import PIPELINE_FILE
+
     path = None if checkpoint is None else Path(checkpoint)
     if path is not None and not (path / PIPELINE_FILE).is_file():
         pipe = MotionPipeline.from_run(path, device=device)
@@ -585,17 +517,17 @@ def load_generate_fn(
         pipe = MotionPipeline.from_pretrained(path, device=device)
     if abs(pipe.fps - fps) > 1e-6:
         raise ValueError(f"the model works at {pipe.fps:g} fps but the dataset is at {fps:g} fps")
-    pipe._check_sampling(steps, sampler, guidance)  # bad settings fail before any generation
+    config = pipe.settings(**settings)  # bad settings fail before any generation
     if smoothing is not None:
-        _check_smoothing(smoothing)
+        from vhdiff.motion.postprocess.smoothing import check_sigma
+
+        check_sigma(smoothing, name="smoothing")
     target = stats if stats is not None else pipe.stats
-    generator = torch.Generator(device=pipe.device).manual_seed(seed)
+    _, generator = make_generator(seed, pipe.device)
 
     def generate_fn(captions: list[str], lengths: Any) -> Tensor:
         frames = [min(int(n), pipe.max_frames) for n in lengths]
-        x, _ = pipe.sample_features(
-            list(captions), frames, steps=steps, sampler=sampler, guidance=guidance, generator=generator,
-        )
+        x, _ = pipe.sample_features(list(captions), frames, config, generator=generator)
         return pipe.renormalize(x, frames, stats=target, smoothing=smoothing, foot_lock=foot_lock)
 
     generate_fn.pipeline = pipe  # type: ignore[attr-defined]

@@ -140,17 +140,17 @@ class CaptionIndex:
         return cls(embeddings=emb.float(), texts=texts)
 
     @classmethod
-    def from_dataset(
-        cls, root: str | os.PathLike, *, representation: str, encoder: str,
-        encoder_params: dict[str, Any] | None = None, split: str = "train",
+    def from_texts(
+        cls, texts: list[str], *, folder: str | os.PathLike, encoder: str,
+        encoder_params: dict[str, Any] | None = None,
     ) -> CaptionIndex:
-        """The captions of a dataset split (default: train), embedded with the model's encoder
-        (through the dataset's cached table, vhdiff.motion.training.setup.caption_embeddings)."""
-        from vhdiff.motion.training.setup import MotionTrainingSet, caption_embeddings
+        """An index of `texts` (deduplicated, sorted), embedded with `encoder` through the
+        cached table of `folder` (vhdiff.text.embedding_table: a dataset folder's table, so
+        a model's training captions are not encoded again)."""
+        from vhdiff.text.embedding_table import caption_embeddings
 
-        data = MotionTrainingSet(
-            root=str(root), split=split, representation=representation, text_encoder=None,
-        ).data
-        texts = sorted({c for item in data.captions for c in item})
-        table = caption_embeddings(root, texts, encoder=encoder, encoder_params=encoder_params)
-        return cls(embeddings=torch.stack([table[t] for t in texts]), texts=texts)
+        unique = sorted(set(texts))
+        if not unique:
+            raise ValueError("a caption index needs at least one caption")
+        table = caption_embeddings(folder, unique, encoder=encoder, encoder_params=encoder_params)
+        return cls(embeddings=torch.stack([table[t] for t in unique]), texts=unique)

@@ -15,7 +15,6 @@ from vhdiff.motion.representation.smpl import (
     FEATURE_DIM_NO_CONTACTS,
     ROOT_VELOCITY,
     YAW_VELOCITY,
-    FeatureStats,
     from_features,
     joints_from_features,
     joints_from_motion,
@@ -23,6 +22,7 @@ from vhdiff.motion.representation.smpl import (
     split_heading,
     to_features,
 )
+from vhdiff.motion.representation.stats import FeatureStats
 
 
 def _rotmats(motion):

@@ -8,12 +8,8 @@ import torch
 
 from vhdiff.body.rotations import matrix_to_rotation_6d, rotation_6d_to_matrix
 from vhdiff.body.skeleton import FOOT_JOINTS
-from vhdiff.motion.representation.smpl import (
-    BODY_ROTATIONS,
-    CONTACTS,
-    FeatureStats,
-    joints_from_features,
-)
+from vhdiff.motion.representation.smpl import BODY_ROTATIONS, CONTACTS, joints_from_features
+from vhdiff.motion.representation.stats import FeatureStats
 from vhdiff.motion.training.losses import MotionGeometryLoss, motion_geometry_hook
 from vhdiff.training.trainer import LossContext
 

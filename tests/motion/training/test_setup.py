@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from vhdiff.motion.training.setup import MotionTrainingSet, caption_embeddings, ensure_builtin_set
+from vhdiff.motion.training.setup import MotionTrainingSet, ensure_builtin_set
+from vhdiff.text.embedding_table import caption_embeddings
 
 
 @pytest.fixture(scope="module")

@@ -43,7 +43,8 @@ import numpy as np
 
 from vhdiff.array_files import load_npy_file
 from vhdiff.body import rotations_np as nr
-from vhdiff.motion.representation.smpl import FeatureStats, as_frame_array
+from vhdiff.motion.representation.smpl import as_frame_array
+from vhdiff.motion.representation.stats import FeatureStats
 
 __all__ = [
     "FOOT_CONTACT",

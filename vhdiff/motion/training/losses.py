@@ -28,8 +28,9 @@ import torch
 from torch import Tensor
 
 from vhdiff.body.skeleton import FOOT_JOINTS
-from vhdiff.motion.representation.smpl import CONTACTS, FEATURE_DIM, FeatureStats, foot_contacts
+from vhdiff.motion.representation.smpl import CONTACTS, FEATURE_DIM, foot_contacts
 from vhdiff.motion.representation.smpl_torch import joints_from_features_torch
+from vhdiff.motion.representation.stats import FeatureStats
 
 __all__ = ["MotionGeometryLoss", "motion_geometry_hook"]
 

@@ -13,7 +13,6 @@ Importing this module (the configs list it under ``imports:``) registers
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -23,13 +22,12 @@ import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
-from vhdiff.atomic_io import atomic_folder, atomic_path
+from vhdiff.atomic_io import atomic_folder
 from vhdiff.registry import register_dataset, register_loss_hook
+from vhdiff.text.embedding_table import caption_embeddings
 
-__all__ = ["REPRESENTATIONS", "MotionTrainingSet", "caption_embeddings", "ensure_builtin_set"]
+__all__ = ["MotionTrainingSet", "ensure_builtin_set"]
 
-REPRESENTATIONS = ("smpl", "humanml3d")
-EMBEDDINGS_DIR = "text_embeddings"
 
 
 def ensure_builtin_set(root: str | os.PathLike, *, clips: int = 4000, seed: int = 0) -> Path:
@@ -59,53 +57,6 @@ def ensure_builtin_set(root: str | os.PathLike, *, clips: int = 4000, seed: int 
     return root
 
 
-def caption_embeddings(
-    root: str | os.PathLike, captions: list[str], *, encoder: str, encoder_params: dict[str, Any] | None = None,
-) -> dict[str, Tensor]:
-    """Pooled embeddings [C] (float32) of every caption, from ROOT/text_embeddings/<encoder>.safetensors.
-
-    Captions missing from the table are encoded with `vhdiff.text.load_text_encoder(encoder,
-    **encoder_params)` and the table is rewritten atomically; when every caption is found
-    the encoder is not loaded at all. Delete the file after changing encoder weights.
-    """
-    from safetensors import safe_open
-    from safetensors.torch import save_file
-
-    params = dict(encoder_params or {})
-    tag = encoder if not params else f"{encoder}-{_short_hash(json.dumps(params, sort_keys=True))}"
-    path = Path(root) / EMBEDDINGS_DIR / f"{tag}.safetensors"
-    table: dict[str, Tensor] = {}
-    if path.is_file():
-        with safe_open(str(path), framework="pt") as f:
-            texts = json.loads((f.metadata() or {}).get("texts", "[]"))
-            emb = f.get_tensor("embeddings")
-        if len(texts) == emb.shape[0]:
-            table = {text: emb[i] for i, text in enumerate(texts)}
-    missing = sorted({c for c in captions if c not in table})
-    if missing:
-        from vhdiff.text import load_text_encoder
-
-        text_encoder = load_text_encoder(encoder, **params)
-        for start in range(0, len(missing), 256):
-            chunk = missing[start:start + 256]
-            with torch.no_grad():
-                out = text_encoder.encode(chunk).float().cpu()
-            table.update({text: out[i] for i, text in enumerate(chunk)})
-        texts = sorted(table)
-        with atomic_path(path) as tmp:
-            save_file(
-                {"embeddings": torch.stack([table[t] for t in texts]).contiguous()}, str(tmp),
-                metadata={"texts": json.dumps(texts), "encoder": encoder, "params": json.dumps(params)},
-            )
-    return table
-
-
-def _short_hash(text: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(text.encode()).hexdigest()[:10]
-
-
 class MotionTrainingSet(Dataset):
     """A split of a motion dataset for training, with caption embeddings.
 
@@ -130,20 +81,16 @@ class MotionTrainingSet(Dataset):
         text_encoder_params: dict[str, Any] | None = None, build: bool = False, clips: int = 4000,
         seed: int = 0,
     ) -> None:
-        from vhdiff.motion.data import HumanML3DDataset, MotionTextDataset
+        from vhdiff.motion.data import open_motion_dataset
+        from vhdiff.motion.representation import get_representation
 
-        if representation not in REPRESENTATIONS:
-            raise ValueError(
-                f"representation must be one of {', '.join(REPRESENTATIONS)}; got {representation!r}"
-            )
+        rep = get_representation(representation)
         if build:
-            if representation != "smpl":
-                raise ValueError("build: true makes the built-in (smpl) set; set build: false for HumanML3D")
+            rep.require_smpl("build: true (the built-in set)")
             ensure_builtin_set(root, clips=clips, seed=seed)
-        if representation == "smpl":
-            self.data = MotionTextDataset(root, split, max_frames=max_frames, min_frames=min_frames, fps=fps)
-        else:
-            self.data = HumanML3DDataset(root, split, max_frames=max_frames, min_frames=min_frames)
+        self.data = open_motion_dataset(
+            root, split, representation=rep, max_frames=max_frames, min_frames=min_frames, fps=fps,
+        )
         self.root = Path(root)
         self.representation = representation
         self.text_encoder = text_encoder
