@@ -102,7 +102,7 @@ class MotionPipeline:
 
     Args (keyword-only):
         model: the denoiser (a MotionTransformer) in eval mode.
-        diffusion_section: the `vhdiff.config.DiffusionSection` fields (dict) it was trained with.
+        diffusion_section: the diffusion's flat config (`GaussianDiffusion.to_dict()`) it was trained with.
         stats: FeatureStats of the training features.
         text_encoder: {"name": ..., "params": {...}} for vhdiff.text.load_text_encoder, or None.
         representation: "smpl" (140/136-dim SMPL-parameter features) or "humanml3d" (263).
@@ -126,14 +126,14 @@ class MotionPipeline:
         caption_index: Any = None, snapping: Any = None, smoothing: float = SMOOTHING,
         guidance_interval: tuple[int, int] | None = None,
     ) -> None:
-        from vhdiff.config import DiffusionSection, build_diffusion
+        from vhdiff.diffusion import GaussianDiffusion
         from vhdiff.diffusion.guidance import check_guidance_interval
         from vhdiff.motion.prompt_snapping import DEFAULT_SNAPPING
 
         self.device = torch.device(device)
         self.model = model.to(self.device).eval()
         self.diffusion_section = dict(diffusion_section)
-        self.diffusion = build_diffusion(DiffusionSection(**self.diffusion_section))
+        self.diffusion = GaussianDiffusion.from_dict(self.diffusion_section)
         self.stats = stats
         self.text_encoder_spec = None if text_encoder is None else dict(text_encoder)
         self.representation = representation
@@ -339,6 +339,7 @@ class MotionPipeline:
         with torch.no_grad():
             out = self.diffusion.sample(
                 self.guided_model(guidance), (B, T, self.feature_dim), sampler=sampler, steps=steps,
+                timestep_spacing="trailing",  # what the bundled model was measured on
                 generator=generator, device=self.device, progress=progress, mask=mask, **cond,
             )
         return out.sample, mask
