@@ -19,17 +19,17 @@ OmegaConf is imported lazily.
 from __future__ import annotations
 
 import dataclasses
-import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
-from vhdiff.diffusion import DiffusionConfig
+from vhdiff.diffusion import DiffusionConfig, GaussianDiffusion
 from vhdiff.training.trainer import TrainerConfig
 
-SCHEDULES = ("linear", "cosine", "sigmoid")
+# diffusion keys that moved to another section: old name -> (section, new name)
+MOVED_KEYS = {("diffusion", "timestep_sampling"): ("trainer", "timestep_sampling")}
 
 
 @dataclass
@@ -40,36 +40,9 @@ class ModelSection:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
-class DiffusionSection(DiffusionConfig):
-    """The noise schedule, plus every `GaussianDiffusion` option.
-
-    The options (prediction, variance, loss, loss_weighting, ...) are inherited from
-    `vhdiff.diffusion.DiffusionConfig`, the core's own list, so this section never repeats
-    or drifts from them; `build_diffusion` passes each keyword of `GaussianDiffusion`
-    through by name. `extra` (free-form) is kept in the built diffusion's `config.extra`.
-    The whole section is validated when it is created (a bad choice or a combination the
-    core refuses is a ValueError naming the option), not only when training starts.
-    """
-
-    schedule: str = "cosine"
-    timesteps: int = 1000
-    beta_start: float = 1e-4  # linear schedule
-    beta_end: float = 2e-2  # linear schedule
-    cosine_s: float = 0.008  # cosine schedule offset
-    zero_terminal_snr: bool = False
-
-    def __post_init__(self) -> None:
-        if self.schedule not in SCHEDULES:
-            raise ValueError(
-                f"diffusion.schedule must be one of {', '.join(SCHEDULES)}; got {self.schedule!r}"
-            )
-        if self.timesteps < 1:
-            raise ValueError(f"diffusion.timesteps must be >= 1; got {self.timesteps}")
-        try:
-            build_diffusion(self)
-        except ValueError as exc:
-            raise ValueError(f"bad diffusion section: {exc}") from None
+# The `diffusion:` section is the core's own flat config (schedule keys and every
+# `GaussianDiffusion` option, validated when created); vhdiff.diffusion lists the fields once.
+DiffusionSection = DiffusionConfig
 
 
 @dataclass
@@ -100,7 +73,7 @@ class RunConfig:
 
     imports: list[str] = field(default_factory=list)
     model: ModelSection = field(default_factory=ModelSection)
-    diffusion: DiffusionSection = field(default_factory=DiffusionSection)
+    diffusion: DiffusionConfig = field(default_factory=DiffusionConfig)
     data: DataSection = field(default_factory=DataSection)
     text_encoder: TextEncoderSection = field(default_factory=TextEncoderSection)
     trainer: TrainerConfig = field(default_factory=TrainerConfig)
@@ -127,6 +100,7 @@ def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> RunCo
     schema = OmegaConf.structured(RunConfig)
     merged = schema
     for source, data in layers:
+        _move_keys(data, source)
         _check_keys(data, RunConfig, "", source)
         merged = _merge(merged, data, source)
     try:
@@ -184,6 +158,32 @@ def _parse_overrides(overrides: Sequence[str]) -> dict[str, Any]:
             node = nxt
         node[parts[-1]] = value
     return out
+
+
+def _move_keys(data: dict[str, Any], source: str) -> None:
+    """Rewrite deprecated keys in place (a DeprecationWarning each): older run configs and
+    checkpoints' config.yaml keep loading. `diffusion.timestep_sampling` is
+    `trainer.timestep_sampling` now (timestep sampling is training state)."""
+    import warnings
+
+    for (section, key), (new_section, new_key) in MOVED_KEYS.items():
+        old = data.get(section)
+        if not isinstance(old, dict) or key not in old:
+            continue
+        value = old.pop(key)
+        target = data.setdefault(new_section, {})
+        if not isinstance(target, dict):
+            continue  # _check_keys reports the malformed section
+        if new_key in target and target[new_key] != value:
+            raise ValueError(
+                f"{source} sets both {section}.{key}={value!r} (deprecated) and "
+                f"{new_section}.{new_key}={target[new_key]!r}; keep only {new_section}.{new_key}"
+            )
+        target[new_key] = value
+        warnings.warn(
+            f"{section}.{key} in {source} is deprecated: it is {new_section}.{new_key} now",
+            DeprecationWarning, stacklevel=3,
+        )
 
 
 def _check_keys(data: Any, schema: type, prefix: str, source: str) -> None:
@@ -252,32 +252,9 @@ def _expected_type(full_key: str) -> str | None:
 
 
 # ---------------------------------------------------------------------- building
-def _diffusion_options() -> list[str]:
-    """The keyword-only options of `GaussianDiffusion` (all but the schedule)."""
-    from vhdiff.diffusion import GaussianDiffusion
-
-    params = inspect.signature(GaussianDiffusion.__init__).parameters.values()
-    return [p.name for p in params if p.kind is p.KEYWORD_ONLY]
-
-
-def build_diffusion(section: DiffusionSection):
-    """The `GaussianDiffusion` a diffusion section describes."""
-    from vhdiff.diffusion import GaussianDiffusion, NoiseSchedule
-
-    if section.schedule == "linear":
-        schedule = NoiseSchedule.linear(
-            T=section.timesteps, beta_start=section.beta_start, beta_end=section.beta_end
-        )
-    elif section.schedule == "cosine":
-        schedule = NoiseSchedule.cosine(T=section.timesteps, s=section.cosine_s)
-    else:
-        schedule = NoiseSchedule.sigmoid(T=section.timesteps)
-    if section.zero_terminal_snr:
-        schedule = schedule.rescale_zero_terminal_snr()
-    options = {name: getattr(section, name) for name in _diffusion_options()}
-    diffusion = GaussianDiffusion(schedule, **options)
-    diffusion.config.extra.update(section.extra)
-    return diffusion
+def build_diffusion(section: DiffusionConfig) -> GaussianDiffusion:
+    """The `GaussianDiffusion` a diffusion section describes (`GaussianDiffusion.from_config`)."""
+    return GaussianDiffusion.from_config(section)
 
 
 # ---------------------------------------------------------------------- a whole run

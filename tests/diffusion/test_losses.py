@@ -1,4 +1,4 @@
-"""Training losses, masks, weighting, timestep sampling and the variational bound."""
+"""Training losses, masks, weighting and the variational bound."""
 
 import math
 
@@ -6,11 +6,7 @@ import pytest
 import torch
 
 from tests.diffusion.oracle import MU, SIGMA, GaussianOracle, sample_data
-from vhdiff.diffusion import (
-    GaussianDiffusion,
-    LossSecondMomentTimesteps,
-    NoiseSchedule,
-)
+from vhdiff.diffusion import GaussianDiffusion, NoiseSchedule
 from vhdiff.diffusion.likelihood import discretized_gaussian_log_likelihood
 
 
@@ -114,23 +110,6 @@ def test_learned_range_interpolates_log_betas():
         assert torch.allclose(log_var, torch.full_like(x, float(expected)))
 
 
-def test_importance_sampler_follows_the_loss_second_moment():
-    sampler = LossSecondMomentTimesteps(num_timesteps=4, history=3, uniform_prob=0.0)
-    t, w = sampler.sample(1000, torch.device("cpu"), torch.Generator().manual_seed(0))
-    assert torch.allclose(w, torch.ones(1000)) and not sampler.warmed_up
-    for _ in range(3):
-        sampler.update(torch.arange(4), torch.tensor([1.0, 1.0, 2.0, 4.0]))
-    assert sampler.warmed_up
-    p = sampler.probabilities()
-    assert torch.allclose(p, torch.tensor([1, 1, 2, 4], dtype=torch.float64) / 8)
-    t, w = sampler.sample(20_000, torch.device("cpu"), torch.Generator().manual_seed(0))
-    freq = torch.bincount(t, minlength=4).double() / 20_000
-    assert torch.allclose(freq, p, atol=0.01)
-    assert torch.allclose(w, (1 / (4 * p[t])).float())  # unbiased: E[w L_t] = mean_t L_t
-    d = GaussianDiffusion(NoiseSchedule.linear(T=4), loss="vlb", timestep_sampling="loss_second_moment")
-    assert isinstance(d.timestep_sampler, LossSecondMomentTimesteps)
-
-
 def test_discretized_decoder_is_a_distribution_over_bins():
     bins = 256
     centres = torch.linspace(-1, 1, bins, dtype=torch.float64)
@@ -184,7 +163,7 @@ def test_masked_vlb_counts_real_elements_only():
 # ---------------------------------------------------------------------- bad input
 def test_unknown_option_names_the_valid_ones():
     for kw, bad in (("prediction", "score"), ("variance", "learned"), ("loss", "l1"),
-                    ("decoder", "laplace"), ("timestep_sampling", "cosine"), ("loss_weighting", "snr")):
+                    ("decoder", "laplace"), ("loss_weighting", "snr")):
         with pytest.raises(ValueError, match=f"unknown {kw} '{bad}'; valid options: "):
             GaussianDiffusion(NoiseSchedule.linear(T=10), **{kw: bad})
     with pytest.raises(ValueError, match="loss='hybrid'"):

@@ -55,7 +55,8 @@ def test_dpm_solver_pp_2m_matches_diffusers():
         solver_order=2, timestep_spacing="trailing", final_sigmas_type="zero", lower_order_final=True,
     )
     theirs, their_ts = _diffusers_loop(sched, model, x_T, 20)
-    ours = GaussianDiffusion(schedule).sample(model, x_T.shape, sampler="dpm++", steps=20, x_T=x_T)
+    ours = GaussianDiffusion(schedule).sample(
+        model, x_T.shape, sampler="dpm++", steps=20, x_T=x_T, timestep_spacing="trailing")
     assert ours.timesteps.tolist() == their_ts.tolist()
     assert torch.allclose(ours.sample, theirs.to(ours.sample.dtype), atol=2e-3)
 

@@ -34,10 +34,10 @@ def tiny_trainer(
     out_dir: Path, *, timestep_sampling: str = "uniform", T: int = 50, data_size: int = 200, **overrides,
 ) -> Trainer:
     """A fresh trainer; model init is seeded, so two calls build identical runs."""
-    cfg = tiny_config(out_dir, **overrides)
+    cfg = tiny_config(out_dir, timestep_sampling=timestep_sampling, **overrides)
     seed_everything(cfg.seed)
     model = ToyMLP(dim=2, hidden=32, layers=2)
-    diffusion = GaussianDiffusion(NoiseSchedule.cosine(T=T), timestep_sampling=timestep_sampling)
+    diffusion = GaussianDiffusion(NoiseSchedule.cosine(T=T))
     return Trainer(
         model=model, diffusion=diffusion, dataset=Toy2D(data_size, seed=1), config=cfg,
         context=init_distributed("cpu"), config_text="trainer: {}\n",

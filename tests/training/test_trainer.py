@@ -36,9 +36,9 @@ def test_resume_is_exact(tmp_path, sampling, extra):
     assert second.lr_scheduler.get_last_lr() == full.lr_scheduler.get_last_lr()
     if sampling == "loss_second_moment":
         assert torch.equal(
-            second.diffusion.timestep_sampler.loss_counts, full.diffusion.timestep_sampler.loss_counts
+            second.timestep_sampler.loss_counts, full.timestep_sampler.loss_counts
         )
-        assert full.diffusion.timestep_sampler.loss_counts.sum() > 0
+        assert full.timestep_sampler.loss_counts.sum() > 0
     # the metrics log of the resumed run has each step once
     steps = [json.loads(line)["step"] for line in (tmp_path / "split" / "metrics.jsonl").open()]
     assert steps == sorted(set(steps)) and steps[-1] == 12

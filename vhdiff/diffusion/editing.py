@@ -1,4 +1,8 @@
-"""Editing on any modality: SDEdit, RePaint-style inpainting and DDIM inversion."""
+"""Editing on any modality: SDEdit, RePaint-style inpainting and DDIM inversion.
+
+Each takes its grid from `samplers.sampler_grid` (the sampler's default steps and spacing
+unless given) and DDPM steps on fewer than T steps run on `DiffusionProcess.respace`.
+"""
 
 from __future__ import annotations
 
@@ -10,22 +14,14 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from vhdiff.diffusion._tensor import broadcast_mask
-from vhdiff.diffusion.gaussian import GaussianDiffusion, Model
-from vhdiff.diffusion.samplers import (
-    DEFAULT_STEPS,
-    SampleOutput,
-    _MapTimesteps,
-    _noise,
-    _progress,
-    resolve_sampler,
-    run_sampler,
-    timestep_grid,
-)
+from vhdiff.diffusion.gaussian import DiffusionProcess, Model
+from vhdiff.diffusion.grids import Spacing
+from vhdiff.diffusion.helpers import broadcast_mask, progress_bar, randn_like
+from vhdiff.diffusion.samplers import SampleOutput, run_sampler, sampler_grid
 
 
 def sdedit(
-    diffusion: GaussianDiffusion,
+    diffusion: DiffusionProcess,
     model: Model,
     x0: Tensor,
     *,
@@ -34,22 +30,21 @@ def sdedit(
     steps: int | None = None,
     eta: float = 0.0,
     generator: torch.Generator | None = None,
-    timestep_spacing: str = "trailing",
+    timestep_spacing: Spacing | None = None,
     progress: bool = False,
     **cond: Any,
 ) -> SampleOutput:
     """SDEdit (Meng et al. 2022): noise x0 to a level set by `strength`, then denoise.
 
     strength in (0, 1]: 1 starts from (almost) pure noise, small values keep x0's structure.
-    The sampler walks the part of its usual grid at or below t = strength * T - 1, starting
-    from x_t ~ q(x_t | x0) at the first kept grid step.
+    The sampler walks the part of its usual grid (steps / timestep_spacing: None = the
+    sampler's defaults) at or below t = strength * T - 1, starting from x_t ~ q(x_t | x0)
+    at the first kept grid step.
     """
     if not 0.0 < strength <= 1.0:
         raise ValueError(f"strength must lie in (0, 1], got {strength}")
-    sampler = resolve_sampler(sampler)
     T = diffusion.num_timesteps
-    n = steps if steps is not None else DEFAULT_STEPS.get(sampler, T)
-    full = torch.arange(T - 1, -1, -1) if n == T else timestep_grid(T, n, timestep_spacing)  # type: ignore[arg-type]
+    full = sampler_grid(diffusion.schedule, sampler, steps=steps, timestep_spacing=timestep_spacing)
     t_start = max(round(float(strength) * T) - 1, 0)
     grid = full[full <= t_start]
     if grid.numel() == 0:
@@ -86,7 +81,7 @@ def repaint_schedule(num_steps: int, jump_length: int, jump_n_sample: int) -> li
 
 
 def inpaint(
-    diffusion: GaussianDiffusion,
+    diffusion: DiffusionProcess,
     model: Model,
     x_known: Tensor,
     known_mask: Tensor,
@@ -96,14 +91,15 @@ def inpaint(
     jump_n_sample: int = 1,
     x_T: Tensor | None = None,
     generator: torch.Generator | None = None,
-    timestep_spacing: str = "trailing",
+    timestep_spacing: Spacing | None = None,
     progress: bool = False,
     project_x0: Callable[[Tensor], Tensor] | None = None,
     **cond: Any,
 ) -> SampleOutput:
     """Fill in x where known_mask == 0, keeping x_known where known_mask == 1 (RePaint).
 
-    DDPM ancestral steps (respaced to `steps` when given); before each reverse step's
+    DDPM ancestral steps (respaced to `steps` when given, on `timestep_spacing`, None = the
+    ddpm sampler's default); before each reverse step's
     result is kept, its known part is replaced by a fresh sample of q(x_{t-1} | x_known).
     jump_n_sample > 1 resamples: every `jump_length` steps the walk re-noises back up
     `jump_length` steps and denoises again, harmonising known and generated parts.
@@ -117,24 +113,16 @@ def inpaint(
         (default): plain RePaint, unchanged.
     """
     m = broadcast_mask(known_mask, x_known).to(x_known.dtype)
-    T = diffusion.num_timesteps
-    n = steps if steps is not None else T
-    grid = torch.arange(T) if n == T else timestep_grid(T, n, timestep_spacing).flip(0)  # type: ignore[arg-type]
-    if n == T:
-        sub, step_model = diffusion, model
-    else:
-        schedule, ts_map = diffusion.schedule.respace(grid)
-        sub = diffusion.with_schedule(schedule)
-        step_model = _MapTimesteps(model, ts_map)
-    S = grid.numel()
-    x = _noise(x_known, generator) if x_T is None else x_T.clone()
+    grid = sampler_grid(diffusion.schedule, "ddpm", steps=steps, timestep_spacing=timestep_spacing)
+    respaced = diffusion.respace(grid)
+    sub, step_model = respaced.diffusion, respaced.wrap(model)
+    x = randn_like(x_known, generator) if x_T is None else x_T.clone()
     sub_alphas = sub.schedule.alphas.tolist()
-    walk = repaint_schedule(S, jump_length, jump_n_sample)
+    walk = repaint_schedule(grid.numel(), jump_length, jump_n_sample)
     pairs = list(itertools.pairwise(walk))
-    it = _progress(pairs, total=len(pairs), desc="inpaint") if progress else pairs
-    out = SampleOutput(sample=x, timesteps=grid.flip(0))
+    out = SampleOutput(sample=x, timesteps=grid)
     with torch.no_grad():
-        for level, nxt in it:
+        for level, nxt in progress_bar(pairs, total=len(pairs), desc="inpaint", enabled=progress):
             if nxt < level:  # reverse step level -> level - 1
                 step = sub.reverse_step_params(step_model, x, level, cond)
                 out.nfe += 1
@@ -142,20 +130,20 @@ def inpaint(
                 if project_x0 is not None:
                     mean = _projected_mean(sub, project_x0, step.denoised.pred_x0, x, level)
                 if level > 0:
-                    unknown = mean + torch.exp(0.5 * step.log_variance) * _noise(x, generator)
+                    unknown = mean + torch.exp(0.5 * step.log_variance) * randn_like(x, generator)
                     known = sub.schedule.q_sample(x_known, level - 1, generator=generator)
                 else:
                     unknown, known = mean, x_known
                 x = m * known + (1 - m) * unknown
             else:  # forward step level -> level + 1: q(x_{l+1} | x_l)
                 a = sub_alphas[nxt]
-                x = math.sqrt(a) * x + math.sqrt(1 - a) * _noise(x, generator)
+                x = math.sqrt(a) * x + math.sqrt(1 - a) * randn_like(x, generator)
     out.sample = x
     return out
 
 
 def _projected_mean(
-    diffusion: GaussianDiffusion, project_x0: Callable[[Tensor], Tensor], x0: Tensor,
+    diffusion: DiffusionProcess, project_x0: Callable[[Tensor], Tensor], x0: Tensor,
     x_t: Tensor, t: int,
 ) -> Tensor:
     """mu~_t(x_t, project_x0(x0)): the reverse step's mean from the projected x0 estimate."""
@@ -170,12 +158,12 @@ def _projected_mean(
 
 
 def ddim_invert(
-    diffusion: GaussianDiffusion,
+    diffusion: DiffusionProcess,
     model: Model,
     x0: Tensor,
     *,
     steps: int = 50,
-    timestep_spacing: str = "trailing",
+    timestep_spacing: Spacing | None = None,
     fixed_point_iters: int = 0,
     progress: bool = False,
     **cond: Any,
@@ -184,17 +172,16 @@ def ddim_invert(
 
     Each sampler step x_s = sqrt(ab_s) x0_hat(x_t) + sqrt(1 - ab_s) eps_hat(x_t) is solved
     for x_t using eps_hat evaluated at (x_s, t); `fixed_point_iters` re-evaluates it at the
-    current x_t estimate (exact inversion in the limit). Feed the result as x_T to
-    `sample(..., sampler="ddim", eta=0, steps=steps, timestep_spacing=...)` to reconstruct.
+    current x_t estimate (exact inversion in the limit). timestep_spacing: None = the ddim
+    sampler's default. Feed the result as x_T to `sample(..., sampler="ddim", eta=0,
+    steps=steps, timestep_spacing=...)` to reconstruct.
     """
-    T = diffusion.num_timesteps
-    grid = timestep_grid(T, steps, timestep_spacing).flip(0).tolist()  # type: ignore[arg-type]
+    grid = sampler_grid(diffusion.schedule, "ddim", steps=steps, timestep_spacing=timestep_spacing)
+    grid = grid.flip(0).tolist()
     ab = diffusion.schedule.alphas_cumprod
     x = x0
-    levels = range(len(grid))
-    it = _progress(levels, total=len(grid), desc="invert") if progress else levels
     with torch.no_grad():
-        for i in it:
+        for i in progress_bar(range(len(grid)), total=len(grid), desc="invert", enabled=progress):
             t = grid[i]
             ab_t = float(ab[t])
             ab_s = float(ab[grid[i - 1]]) if i > 0 else 1.0

@@ -1,45 +1,54 @@
-"""GaussianDiffusion: parametrizations, reverse-process moments, losses and the VLB.
+"""The Gaussian diffusion process: parametrizations, reverse-process moments, losses, the VLB.
 
 The model is passed in at every call (the model contract of DESIGN.md):
 ``model(x_t [B, ...], t long [B], **cond) -> prediction [B, ...]`` or, with
 ``variance="learned_range"``, the pair ``(prediction, v)``.
 Nothing here knows what x is: images, motion and point clouds are all ``[B, ...]``.
+Sampling lives in `vhdiff.diffusion.samplers`; `vhdiff.diffusion.GaussianDiffusion` adds it
+as a method (vhdiff.diffusion.core), so this module never imports the samplers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeVar, get_args
 
 import torch
 from torch import Tensor
+from typing_extensions import Self
 
-from vhdiff.diffusion._tensor import append_dims, check_timesteps, mean_over_elements, split_pair
+from vhdiff.diffusion.helpers import (
+    append_dims,
+    as_tensor_like,
+    check_choice,
+    check_timesteps,
+    dataclass_from_dict,
+    mean_over_elements,
+    progress_bar,
+    split_pair,
+)
 from vhdiff.diffusion.likelihood import (
     continuous_gaussian_log_likelihood,
     discretized_gaussian_log_likelihood,
     normal_kl,
 )
-from vhdiff.diffusion.schedule import GaussianParams, NoiseSchedule, _as_tensor
-from vhdiff.diffusion.timestep_sampling import LossSecondMomentTimesteps, UniformTimesteps
+from vhdiff.diffusion.schedule import NoiseSchedule, ScheduleConfig
 
 Prediction = Literal["eps", "x0", "v"]
 Variance = Literal["fixed_small", "fixed_large", "learned_range"]
 LossType = Literal["mse", "vlb", "hybrid"]
 LossWeighting = Literal["min_snr"]
 Decoder = Literal["continuous", "discretized"]
-TimestepSampling = Literal["uniform", "loss_second_moment"]
+
+# a key older pipeline.json / YAML files hold in their diffusion section: it is a training
+# setting now (TrainerConfig.timestep_sampling), read and dropped here, never written
+LEGACY_TIMESTEP_SAMPLING_KEY = "timestep_sampling"
 
 Model = Callable[..., Any]
-
-
-def check_choice(name: str, value: object, options: Sequence[object]) -> None:
-    """Raise ValueError naming the valid options when `value` is not one of them."""
-    if value not in options:
-        listed = ", ".join(repr(o) for o in options)
-        raise ValueError(f"unknown {name} {value!r}; valid options: {listed}")
+P = TypeVar("P", bound="DiffusionProcess")
 
 
 @dataclass
@@ -64,11 +73,14 @@ class ReverseStep:
 
 @dataclass
 class TrainingLosses:
-    """Per-sample training losses, all [B]. `loss` is what to minimise (mean over the batch)."""
+    """Per-sample training losses, all [B]. `loss` is what to minimise (mean over the batch).
+
+    Importance weights of a loss-aware timestep sampler are the trainer's business
+    (vhdiff.training.timesteps): nothing here is weighted by them.
+    """
 
     loss: Tensor
     t: Tensor
-    weights: Tensor  # importance weights already folded into `loss`
     mse: Tensor | None = None  # L_simple on the chosen target (after min-SNR weighting)
     vlb: Tensor | None = None  # the VLB term L_{t-1} (or L_0 at t=0), bits per element
     # the model's estimate of x_0 [B, ...] (with gradient), for extra losses on the clean
@@ -101,26 +113,89 @@ class VLBTerms:
 
 
 @dataclass
-class DiffusionConfig:
-    """Everything but the schedule; JSON-serialisable, saved beside a model's weights."""
+class DiffusionOptions:
+    """Every `GaussianDiffusion` option but the schedule (its keyword-only arguments).
 
-    prediction: str = "eps"
-    variance: str = "fixed_small"
-    loss: str = "mse"
-    loss_weighting: str | None = None
+    Validated on creation: a bad choice is a ValueError naming the valid options.
+    `extra` is free-form metadata kept with the config (never read by the core).
+    """
+
+    prediction: Prediction = "eps"
+    variance: Variance = "fixed_small"
+    loss: LossType = "mse"
+    loss_weighting: LossWeighting | None = None
     min_snr_gamma: float = 5.0
     vlb_weight: float = 1e-3
-    decoder: str = "continuous"
+    decoder: Decoder = "continuous"
     decoder_bins: int = 256
-    timestep_sampling: str = "uniform"
     extra: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        check_choice("prediction", self.prediction, get_args(Prediction))
+        check_choice("variance", self.variance, get_args(Variance))
+        check_choice("loss", self.loss, get_args(LossType))
+        check_choice("loss_weighting", self.loss_weighting, (None, *get_args(LossWeighting)))
+        check_choice("decoder", self.decoder, get_args(Decoder))
+        if self.variance == "learned_range" and self.loss == "mse":
+            raise ValueError(
+                "variance='learned_range' is trained by the VLB: use loss='hybrid' (or 'vlb'), "
+                "or a fixed variance with loss='mse'"
+            )
+        if self.min_snr_gamma <= 0 or self.vlb_weight < 0 or self.decoder_bins < 2:
+            raise ValueError("need min_snr_gamma > 0, vlb_weight >= 0 and decoder_bins >= 2")
 
-class GaussianDiffusion:
-    """DDPM / improved-DDPM Gaussian diffusion over tensors of any shape.
+
+@dataclass
+class DiffusionConfig(DiffusionOptions, ScheduleConfig):
+    """A whole diffusion as flat keys: the schedule's (`ScheduleConfig`) and the options'
+    (`DiffusionOptions`). It is the "diffusion" section of a pipeline.json and of a YAML
+    run config; `GaussianDiffusion.from_config` builds it, `diffusion.config` gives it back.
+    """
+
+    def __post_init__(self) -> None:
+        ScheduleConfig.__post_init__(self)
+        DiffusionOptions.__post_init__(self)
+        check_prediction_for_schedule(self.prediction, zero_terminal_snr=self.zero_terminal_snr)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DiffusionConfig:
+        """The config from flat keys (missing keys take their defaults). A legacy
+        "timestep_sampling" key is accepted and dropped (a trainer setting now); any other
+        unknown key is a ValueError listing the valid ones."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"a diffusion config must be a mapping of keys, got {type(data).__name__}")  # noqa: TRY004
+        known = {k: v for k, v in data.items() if k != LEGACY_TIMESTEP_SAMPLING_KEY}
+        return dataclass_from_dict(cls, known, what="diffusion")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def schedule_config(self) -> ScheduleConfig:
+        return ScheduleConfig(**_fields_of(ScheduleConfig, self))
+
+    def options(self) -> DiffusionOptions:
+        return DiffusionOptions(**_fields_of(DiffusionOptions, self))
+
+
+def _fields_of(cls: type, obj: object) -> dict[str, Any]:
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(cls)}
+
+
+def check_prediction_for_schedule(prediction: str, *, zero_terminal_snr: bool) -> None:
+    """eps cannot recover x0 where alpha_bar = 0: refuse that pair (ValueError)."""
+    if zero_terminal_snr and prediction == "eps":
+        raise ValueError(
+            "a zero-terminal-SNR schedule cannot recover x0 from eps at the last step; "
+            "use prediction='v' or 'x0'"
+        )
+
+
+class DiffusionProcess:
+    """DDPM / improved-DDPM Gaussian diffusion over tensors of any shape (no sampling here:
+    `vhdiff.diffusion.GaussianDiffusion` is this class plus `sample`).
 
     Args:
-        schedule: the training noise schedule (T steps).
+        schedule: the training noise schedule (T steps); default the cosine schedule.
         prediction: what the model predicts: "eps" (noise), "x0" (clean data) or "v"
             (velocity, Salimans & Ho 2022).
         variance: reverse-process variance: "fixed_small" (beta~_t, the posterior's),
@@ -134,8 +209,10 @@ class GaussianDiffusion:
             the chosen target's units).
         decoder: L_0's likelihood: "continuous" Gaussian, or "discretized" for 8-bit data
             scaled to [-1, 1] (DDPM eq. 13).
-        timestep_sampling: "uniform" or "loss_second_moment" (importance sampling of the VLB,
-            improved DDPM eq. 17).
+        extra: free-form metadata kept in the config.
+
+    Save and rebuild: `diffusion.to_dict()` / `GaussianDiffusion.from_dict(d)` (flat keys,
+    see `DiffusionConfig`).
     """
 
     def __init__(
@@ -150,41 +227,40 @@ class GaussianDiffusion:
         vlb_weight: float = 1e-3,
         decoder: Decoder = "continuous",
         decoder_bins: int = 256,
-        timestep_sampling: TimestepSampling = "uniform",
+        extra: dict[str, Any] | None = None,
     ) -> None:
         schedule = NoiseSchedule.cosine() if schedule is None else schedule
         if not isinstance(schedule, NoiseSchedule):
             raise ValueError(f"schedule must be a NoiseSchedule, got {type(schedule).__name__}")  # noqa: TRY004
-        check_choice("prediction", prediction, get_args(Prediction))
-        check_choice("variance", variance, get_args(Variance))
-        check_choice("loss", loss, get_args(LossType))
-        check_choice("loss_weighting", loss_weighting, (None, *get_args(LossWeighting)))
-        check_choice("decoder", decoder, get_args(Decoder))
-        check_choice("timestep_sampling", timestep_sampling, get_args(TimestepSampling))
-        if variance == "learned_range" and loss == "mse":
-            raise ValueError(
-                "variance='learned_range' is trained by the VLB: use loss='hybrid' (or 'vlb'), "
-                "or a fixed variance with loss='mse'"
-            )
-        if schedule.has_zero_terminal_snr and prediction == "eps":
-            raise ValueError(
-                "a zero-terminal-SNR schedule cannot recover x0 from eps at the last step; "
-                "use prediction='v' or 'x0'"
-            )
-        if min_snr_gamma <= 0 or vlb_weight < 0 or decoder_bins < 2:
-            raise ValueError("need min_snr_gamma > 0, vlb_weight >= 0 and decoder_bins >= 2")
-        self.schedule = schedule
-        self.config = DiffusionConfig(
+        self.options = DiffusionOptions(
             prediction=prediction, variance=variance, loss=loss, loss_weighting=loss_weighting,
             min_snr_gamma=min_snr_gamma, vlb_weight=vlb_weight, decoder=decoder,
-            decoder_bins=decoder_bins, timestep_sampling=timestep_sampling,
+            decoder_bins=decoder_bins, extra=dict(extra or {}),
         )
-        T = schedule.num_timesteps
-        self.timestep_sampler: UniformTimesteps = (
-            LossSecondMomentTimesteps(num_timesteps=T)
-            if timestep_sampling == "loss_second_moment"
-            else UniformTimesteps(num_timesteps=T)
-        )
+        check_prediction_for_schedule(prediction, zero_terminal_snr=schedule.has_zero_terminal_snr)
+        self.schedule = schedule
+
+    # ------------------------------------------------------------------ config
+    @classmethod
+    def from_config(cls, config: DiffusionConfig) -> Self:
+        """The diffusion a `DiffusionConfig` describes (schedule included)."""
+        return cls(NoiseSchedule.from_config(config.schedule_config()), **_fields_of(DiffusionOptions, config))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        """`from_config(DiffusionConfig.from_dict(data))`: flat keys, as `to_dict` writes them."""
+        return cls.from_config(DiffusionConfig.from_dict(data))
+
+    @property
+    def config(self) -> DiffusionConfig:
+        """The flat config (schedule + options); a ValueError when the schedule has none."""
+        if self.schedule.config is None:
+            self.schedule.to_dict()  # raises the explanation
+        return DiffusionConfig(**self.schedule.to_dict(), **_fields_of(DiffusionOptions, self.options))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The flat config keys, JSON-ready (pipeline.json's "diffusion" section)."""
+        return self.config.to_dict()
 
     # ------------------------------------------------------------------ basics
     @property
@@ -193,25 +269,31 @@ class GaussianDiffusion:
 
     @property
     def prediction(self) -> str:
-        return self.config.prediction
+        return self.options.prediction
 
     @property
     def learned_variance(self) -> bool:
-        return self.config.variance == "learned_range"
+        return self.options.variance == "learned_range"
 
-    def with_schedule(self, schedule: NoiseSchedule) -> GaussianDiffusion:
+    def with_schedule(self, schedule: NoiseSchedule) -> Self:
         """The same diffusion (parametrization, variance, ...) over another schedule."""
-        c = self.config
-        return GaussianDiffusion(
-            schedule, prediction=c.prediction, variance=c.variance, loss=c.loss,
-            loss_weighting=c.loss_weighting, min_snr_gamma=c.min_snr_gamma,
-            vlb_weight=c.vlb_weight, decoder=c.decoder, decoder_bins=c.decoder_bins,
-        )
+        return type(self)(schedule, **_fields_of(DiffusionOptions, self.options))
+
+    def respace(self, timesteps: Sequence[int] | Tensor) -> Respaced:
+        """The diffusion over a subset of the training steps, betas recomputed (improved DDPM
+        sec. 4; `NoiseSchedule.respace`), and the map back to training indices. With every
+        step kept it is this diffusion itself. DDPM ancestral sampling and inpainting on fewer
+        steps both run on it."""
+        ts = torch.as_tensor(timesteps, dtype=torch.long).flatten().unique(sorted=True)
+        if ts.numel() == self.num_timesteps:
+            return Respaced(diffusion=self, timestep_map=ts, identity=True)
+        schedule, ts_map = self.schedule.respace(ts)
+        return Respaced(diffusion=self.with_schedule(schedule), timestep_map=ts_map, identity=False)
 
     def __repr__(self) -> str:
-        c = self.config
+        c = self.options
         return (
-            f"GaussianDiffusion({self.schedule!r}, prediction={c.prediction!r}, "
+            f"{type(self).__name__}({self.schedule!r}, prediction={c.prediction!r}, "
             f"variance={c.variance!r}, loss={c.loss!r})"
         )
 
@@ -270,11 +352,11 @@ class GaussianDiffusion:
     def reverse_variance(self, t: Tensor | int, like: Tensor, var_interp: Tensor | None) -> tuple[Tensor, Tensor]:
         """(variance, log_variance) of p(x_{t-1} | x_t), broadcastable to `like`."""
         s = self.schedule
-        kind = self.config.variance
+        kind = self.options.variance
         if kind == "learned_range":
             assert var_interp is not None
-            min_log = s._at("posterior_log_variance_clipped", t, like)
-            max_log = s._at("log_betas", t, like)
+            min_log = s.at("posterior_log_variance_clipped", t, like)
+            max_log = s.at("log_betas", t, like)
             frac = (var_interp + 1.0) / 2.0
             log_var = frac * max_log + (1.0 - frac) * min_log
             return torch.exp(log_var), log_var
@@ -282,7 +364,7 @@ class GaussianDiffusion:
             names = ("fixed_large_variance", "fixed_large_log_variance")
         else:
             names = ("posterior_variance", "posterior_log_variance_clipped")
-        return tuple(_as_tensor(s._at(n, t, like), like) for n in names)  # type: ignore[return-value]
+        return tuple(as_tensor_like(s.at(n, t, like), like) for n in names)  # type: ignore[return-value]
 
     def reverse_step_params(
         self, model: Model, x_t: Tensor, t: Tensor | int, cond: dict[str, Any] | None = None,
@@ -307,7 +389,8 @@ class GaussianDiffusion:
     ) -> TrainingLosses:
         """Per-sample losses for one draw of (t, noise).
 
-        x0: [B, ...] clean data; t: long [B] (drawn by the timestep sampler when None);
+        x0: [B, ...] clean data; t: long [B] (uniform draws from `generator` when None; a
+        trainer with importance sampling draws t itself and weights the losses);
         mask: broadcastable to x0 over its leading dims (1 = real, 0 = padding) - padding is
         left out of every average, and the mask is passed on to the model as ``mask``.
         """
@@ -315,10 +398,9 @@ class GaussianDiffusion:
             raise ValueError("x0 must be a tensor [B, ...] with B >= 1")
         B = x0.shape[0]
         if t is None:
-            t, weights = self.timestep_sampler.sample(B, x0.device, generator)
-        else:
-            t = check_timesteps(t, self.num_timesteps, B).to(x0.device)
-            weights = torch.ones(B, device=x0.device)
+            where = x0.device if generator is None else generator.device
+            t = torch.randint(0, self.num_timesteps, (B,), generator=generator, device=where)
+        t = check_timesteps(t, self.num_timesteps, B).to(x0.device)
         if noise is None:
             noise = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
         x_t = self.schedule.q_sample(x0, t, noise)
@@ -326,9 +408,9 @@ class GaussianDiffusion:
             cond = {**cond, "mask": mask}
         pred, var_interp = self.run_model(model, x_t, t, cond)
 
-        c = self.config
+        c = self.options
         result = TrainingLosses(
-            loss=torch.zeros(B, device=x0.device), t=t, weights=weights,
+            loss=torch.zeros(B, device=x0.device), t=t,
             pred_x0=self.split_prediction(x_t, t, pred)[0],
         )
         if c.loss in ("mse", "hybrid"):
@@ -345,18 +427,12 @@ class GaussianDiffusion:
             result.vlb = vb
             scale = c.vlb_weight if c.loss == "hybrid" else 1.0
             result.loss = result.loss + scale * self.num_timesteps * vb
-        result.loss = result.loss * weights.to(result.loss.dtype)
         return result
-
-    def update_timestep_sampler(self, t: Tensor, losses: TrainingLosses) -> None:
-        """Feed the per-t VLB terms (or losses) to a loss-aware timestep sampler."""
-        values = losses.vlb if losses.vlb is not None else losses.loss
-        self.timestep_sampler.update(t, values.detach())
 
     def min_snr_weight(self, t: Tensor) -> Tensor:
         """Min-SNR-gamma weight (Hang et al. 2023, eq. 8) in the units of the chosen target."""
         snr = self.schedule.snr(t).to(t.device)
-        clipped = snr.clamp(max=self.config.min_snr_gamma)
+        clipped = snr.clamp(max=self.options.min_snr_gamma)
         if self.prediction == "eps":
             w = clipped / snr.clamp_min(1e-12)
         elif self.prediction == "x0":
@@ -385,9 +461,9 @@ class GaussianDiffusion:
 
     def _decoder_log_likelihood(self, x0: Tensor, mean: Tensor, log_var: Tensor) -> Tensor:
         log_var = log_var.expand_as(x0)
-        if self.config.decoder == "discretized":
+        if self.options.decoder == "discretized":
             return discretized_gaussian_log_likelihood(
-                x0, mean=mean, log_scale=0.5 * log_var, bins=self.config.decoder_bins
+                x0, mean=mean, log_scale=0.5 * log_var, bins=self.options.decoder_bins
             )
         return continuous_gaussian_log_likelihood(x0, mean=mean, log_variance=log_var)
 
@@ -419,10 +495,7 @@ class GaussianDiffusion:
         eps_mse = torch.zeros_like(terms)
         if mask is not None:
             cond = {**cond, "mask": mask}
-        steps = range(T - 1, -1, -1)
-        if progress:
-            steps = _progress(steps, total=T, desc="vlb")
-        for ti in steps:
+        for ti in progress_bar(range(T - 1, -1, -1), total=T, desc="vlb", enabled=progress):
             t = torch.full((B,), ti, device=x0.device, dtype=torch.long)
             noise = torch.randn(x0.shape, generator=generator, device=x0.device, dtype=x0.dtype)
             x_t = self.schedule.q_sample(x0, t, noise)
@@ -436,12 +509,33 @@ class GaussianDiffusion:
             total=prior + terms.sum(dim=1), prior=prior, terms=terms, x0_mse=x0_mse, eps_mse=eps_mse
         )
 
-    # ------------------------------------------------------------------ sampling
-    def sample(self, model: Model, shape: Sequence[int], **kwargs: Any):
-        """Draw samples; see `vhdiff.diffusion.samplers.sample` for every option."""
-        from vhdiff.diffusion.samplers import sample
 
-        return sample(self, model, shape, **kwargs)
+@dataclass
+class Respaced:
+    """A diffusion over sub-steps 0..S-1 and the training index of each (`timestep_map`)."""
+
+    diffusion: DiffusionProcess
+    timestep_map: Tensor  # long [S], ascending
+    identity: bool  # every training step kept: `diffusion` is the original one
+
+    def wrap(self, model: Model) -> Model:
+        """The model as the respaced diffusion calls it (sub-step t -> training index)."""
+        return model if self.identity else TimestepMap(model, self.timestep_map)
+
+
+class TimestepMap:
+    """Hands the model training indices while a respaced diffusion counts sub-steps."""
+
+    def __init__(self, model: Model, timestep_map: Tensor) -> None:
+        self.model = model
+        self.timestep_map = timestep_map
+        self._on_device: dict[str, Tensor] = {}
+
+    def __call__(self, x: Tensor, t: Tensor, **cond: Any) -> Any:
+        key = str(t.device)
+        if key not in self._on_device:
+            self._on_device[key] = self.timestep_map.to(t.device)
+        return self.model(x, self._on_device[key][t], **cond)
 
 
 def process_x0(x0: Tensor, *, clip: float | None = None, dynamic_threshold: float | None = None) -> Tensor:
@@ -464,22 +558,22 @@ def _full_t(x: Tensor, value: int) -> Tensor:
     return torch.full((x.shape[0],), value, device=x.device, dtype=torch.long)
 
 
-def _progress(iterable, total: int, desc: str):
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # tqdm is a dependency, but never fail a run for a progress bar
-        return iterable
-    return tqdm(iterable, total=total, desc=desc, leave=False)
-
-
 __all__ = [
+    "Decoder",
     "Denoised",
     "DiffusionConfig",
-    "GaussianDiffusion",
-    "GaussianParams",
+    "DiffusionOptions",
+    "DiffusionProcess",
+    "LossType",
+    "LossWeighting",
+    "Model",
+    "Prediction",
+    "Respaced",
     "ReverseStep",
+    "TimestepMap",
     "TrainingLosses",
     "VLBTerms",
-    "check_choice",
+    "Variance",
+    "check_prediction_for_schedule",
     "process_x0",
 ]

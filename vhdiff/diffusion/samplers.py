@@ -1,26 +1,41 @@
-"""Samplers: DDPM ancestral, DDIM and DPM-Solver++(2M), behind one entry point.
+"""Samplers: DDPM ancestral, DDIM, DPM-Solver++(2M) and a hybrid DPM-Solver, one entry point.
 
-Every sampler walks a descending grid of TRAINING timesteps t_0 > t_1 > ... > t_{N-1} and
-ends at clean data; the model only ever sees training indices (DESIGN.md). Per-step
-coefficients are computed once, as Python floats, before the loop, so a step costs the
-model call plus a handful of fused tensor ops.
+Every sampler is a short function with one signature (k-diffusion's shape)::
+
+    fn(denoise: Denoiser, x: Tensor, grid: Grid, *, eta: float, noise: NoiseFn) -> x_0
+
+It walks the descending grid of TRAINING timesteps t_0 > t_1 > ... > t_{N-1}, calls
+``denoise(x, i)`` once per grid step (the model at t_i: one function evaluation) and ends at
+clean data. The model only ever sees training indices (DESIGN.md). The grid's coefficients
+are Python floats, so a step costs the model call plus a handful of fused tensor ops.
+
+Names and defaults live in ONE table, `SAMPLERS` (`SAMPLER_NAMES` lists its keys): each
+sampler's default number of steps and default timestep spacing (`vhdiff.diffusion.grids`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 import torch
 from torch import Tensor
 
-from vhdiff.diffusion.gaussian import GaussianDiffusion, Model, _progress, check_choice
+from vhdiff.diffusion.gaussian import Denoised, DiffusionProcess, Model, Respaced, ReverseStep
+from vhdiff.diffusion.grids import Spacing, check_grid, timestep_grid
+from vhdiff.diffusion.helpers import check_choice, progress_bar, randn_like
+from vhdiff.diffusion.schedule import NoiseSchedule
 
-SamplerName = Literal["ddpm", "ddim", "dpm++"]
-Spacing = Literal["leading", "trailing", "linspace"]
+SamplerName = Literal["ddpm", "ddim", "dpm++", "dpm-hybrid"]
+SAMPLER_NAMES: tuple[str, ...] = get_args(SamplerName)
 SAMPLER_ALIASES = {"dpm++2m": "dpm++", "dpmpp": "dpm++", "dpmpp_2m": "dpm++", "dpm-solver++": "dpm++"}
+# dpm-hybrid: noise prediction while the step ends at log(alpha / sigma) <= this, data
+# prediction after (measured on the Gaussian oracle, BENCHMARKS.md: 1 beat 0, 0.5, 1.5, 2)
+HYBRID_SWITCH_LAMBDA = 1.0
+
+NoiseFn = Callable[[Tensor], Tensor]
 
 
 @dataclass
@@ -41,201 +56,253 @@ class SampleOutput:
     nfe: int = 0
 
 
-def timestep_grid(num_timesteps: int, steps: int, spacing: Spacing = "trailing") -> Tensor:
-    """A descending grid of `steps` training timesteps in [0, T).
+@dataclass(frozen=True)
+class Grid:
+    """A sampler's walk: training indices t_i (descending) and the schedule there, as floats.
 
-    leading:  0, k, 2k, ... (+offset 0), the DDIM paper's / improved-diffusion's choice;
-    trailing: T-1, T-1-k, ...; starts at T-1 so x_T really is pure noise (Lin et al. 2024);
-    linspace: round(linspace(T-1, 0, steps)).
+    alpha_bar[i] = alpha_bar_{t_i}; alpha = sqrt(alpha_bar), sigma = sqrt(1 - alpha_bar) and
+    lam = log(alpha / sigma) (half the log-SNR; -inf where alpha_bar = 0), DPM-Solver's notation.
     """
-    T = num_timesteps
-    if not isinstance(steps, int) or not 1 <= steps <= T:
-        raise ValueError(f"steps must be an int in [1, {T}] (the training schedule has T={T}), got {steps!r}")
-    check_choice("timestep_spacing", spacing, get_args(Spacing))
-    if spacing == "leading":
-        grid = torch.arange(steps, dtype=torch.float64) * (T // steps)
-    elif spacing == "trailing":
-        grid = torch.round(torch.arange(T, 0, -T / steps, dtype=torch.float64)) - 1
-        grid = grid.flip(0)
-    else:
-        grid = torch.linspace(0, T - 1, steps, dtype=torch.float64).round()
-    grid = grid.long().clamp(0, T - 1).unique(sorted=True)
-    return grid.flip(0)
+
+    timesteps: list[int]
+    alpha_bar: list[float]
+
+    @classmethod
+    def on(cls, schedule: NoiseSchedule, timesteps: Tensor) -> Grid:
+        ts = timesteps.tolist()
+        return cls(timesteps=ts, alpha_bar=schedule.alphas_cumprod[timesteps].tolist())
+
+    def __len__(self) -> int:
+        return len(self.timesteps)
+
+    @property
+    def alpha(self) -> list[float]:
+        return [math.sqrt(a) for a in self.alpha_bar]
+
+    @property
+    def sigma(self) -> list[float]:
+        return [math.sqrt(1.0 - a) for a in self.alpha_bar]
+
+    @property
+    def lam(self) -> list[float]:
+        return [0.5 * (math.log(a) - math.log1p(-a)) if a > 0 else -math.inf for a in self.alpha_bar]
 
 
-class _Recorder:
-    """Progress bar, intermediate capture and lazy NaN detection for a sampling loop."""
+class Denoiser:
+    """The model as a sampler sees it: ``denoise(x, i)`` is one model call at grid step i.
 
-    def __init__(self, timesteps: Tensor, requested: Iterable[int], progress: bool, desc: str):
-        self.timesteps = timesteps.tolist()
-        self.requested = sorted({int(r) for r in requested}, reverse=True)
+    It counts calls (nfe), keeps the requested intermediates, flags NaN outputs (checked
+    once at the end: no host sync per step) and draws the progress bar (`steps()`).
+    """
+
+    def __init__(
+        self, diffusion: DiffusionProcess, model: Model, grid: Grid, *, cond: dict[str, Any],
+        requested: Iterable[int] = (), progress: bool = False, desc: str = "sample",
+        clip_denoised: float | None = None, dynamic_threshold: float | None = None,
+    ) -> None:
+        self.diffusion = diffusion
+        self.model = model
+        self.grid = grid
+        self.cond = cond
+        self.denoise_kw = {"clip_denoised": clip_denoised, "dynamic_threshold": dynamic_threshold}
         self.progress = progress
         self.desc = desc
-        self.out = SampleOutput(sample=torch.empty(0), timesteps=timesteps)
+        self.out = SampleOutput(sample=torch.empty(0), timesteps=torch.tensor(grid.timesteps, dtype=torch.long))
+        self._requested = sorted({int(r) for r in requested}, reverse=True)
         self._nan_flags: list[Tensor] = []
-        self._flag_steps: list[int] = []
+        self._respaced: Respaced | None = None
 
-    def steps(self) -> Iterable[int]:
-        it: Iterable[int] = range(len(self.timesteps))
-        return _progress(it, total=len(self.timesteps), desc=self.desc) if self.progress else it
+    def steps(self) -> Iterator[int]:
+        """Grid positions 0..N-1, behind a progress bar when asked for."""
+        n = len(self.grid)
+        return iter(progress_bar(range(n), total=n, desc=self.desc, enabled=self.progress))
 
-    def record(self, t: int, x: Tensor, pred_x0: Tensor) -> None:
+    def __call__(self, x: Tensor, i: int) -> Denoised:
+        """The model's x_0 / eps estimates at (x, t_i)."""
+        d = self.diffusion.denoise(self.model, x, self.grid.timesteps[i], self.cond, **self.denoise_kw)
+        self._record(i, x, d.pred_x0)
+        return d
+
+    def reverse_step(self, x: Tensor, i: int) -> ReverseStep:
+        """p(x_{t_{i+1}} | x_{t_i}) of the chain respaced to the grid (betas recomputed,
+        improved DDPM sec. 4); one model call. Used by DDPM ancestral sampling."""
+        if self._respaced is None:
+            self._respaced = self.diffusion.respace(torch.tensor(self.grid.timesteps))
+        r = self._respaced
+        level = len(self.grid) - 1 - i  # sub-step index of t_i in the ascending respaced chain
+        step = r.diffusion.reverse_step_params(r.wrap(self.model), x, level, self.cond, **self.denoise_kw)
+        self._record(i, x, step.denoised.pred_x0)
+        return step
+
+    def _record(self, i: int, x: Tensor, pred_x0: Tensor) -> None:
+        t = self.grid.timesteps[i]
         self.out.nfe += 1
-        self._nan_flags.append(torch.isnan(pred_x0).any())  # no host sync inside the loop
-        self._flag_steps.append(t)
-        while self.requested and t <= self.requested[0]:
-            r = self.requested.pop(0)
+        self._nan_flags.append(torch.isnan(pred_x0).any())
+        while self._requested and t <= self._requested[0]:
+            r = self._requested.pop(0)
             self.out.intermediates[r] = x.clone()
             self.out.pred_x0[r] = pred_x0.clone()
 
-    def finish(self, x: Tensor) -> SampleOutput:
+    def finish(self, x0: Tensor) -> SampleOutput:
+        """The run's SampleOutput; FloatingPointError naming the first step with NaN output."""
         if self._nan_flags:
             flags = torch.stack(self._nan_flags)
             if bool(flags.any()):
                 first = int(flags.nonzero()[0, 0])
                 raise FloatingPointError(
                     f"the model output contains NaN at sampling step {first} "
-                    f"(training timestep t={self._flag_steps[first]}); check the model's weights "
+                    f"(training timestep t={self.grid.timesteps[first]}); check the model's weights "
                     "and inputs (dtype, normalisation) - mixed precision overflow is a common cause"
                 )
-        self.out.sample = x
+        self.out.sample = x0
         return self.out
 
 
-def _noise(x: Tensor, generator: torch.Generator | None) -> Tensor:
-    return torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
-
-
 # ---------------------------------------------------------------------- the samplers
-# Shared signature: (diffusion, model, x, timesteps, *, rec, generator, cond, eta, denoise_kw) -> x0
+def sample_ddpm(denoise: Denoiser, x: Tensor, grid: Grid, *, eta: float, noise: NoiseFn) -> Tensor:
+    """Ancestral sampling x_{t_i} -> x_{t_{i+1}} ~ p(x_{t_{i+1}} | x_{t_i}) (DDPM Alg. 2).
 
-
-def ddpm_loop(
-    diffusion: GaussianDiffusion, model: Model, x: Tensor, timesteps: Tensor, *, rec: _Recorder,
-    generator: torch.Generator | None, cond: dict[str, Any], eta: float, denoise_kw: dict[str, Any],
-) -> Tensor:
-    """Ancestral sampling x_{t_i} -> x_{t_{i+1}} ~ p (DDPM Alg. 2).
-
-    On a sub-grid the betas are recomputed for the kept steps (improved DDPM sec. 4): the
-    respaced diffusion runs over sub-indices and a wrapper hands the model training indices.
+    On a sub-grid the chain is respaced (betas recomputed for the kept steps, improved DDPM
+    sec. 4): `Denoiser.reverse_step`. The last step returns the mean (no noise at t = 0).
     """
     del eta
-    ts = timesteps.flip(0)  # ascending
-    full = ts.numel() == diffusion.num_timesteps
-    if full:
-        sub, step_model = diffusion, model
-    else:
-        schedule, ts_map = diffusion.schedule.respace(ts)
-        sub = diffusion.with_schedule(schedule)
-        step_model = _MapTimesteps(model, ts_map)
-    for i in rec.steps():
-        idx = ts.numel() - 1 - i
-        t_train = int(ts[idx])
-        step = sub.reverse_step_params(step_model, x, idx, cond, **denoise_kw)
-        rec.record(t_train, x, step.denoised.pred_x0)
-        if idx > 0:
-            x = step.mean + torch.exp(0.5 * step.log_variance) * _noise(x, generator)
-        else:
-            x = step.mean
+    for i in denoise.steps():
+        step = denoise.reverse_step(x, i)
+        last = i + 1 == len(grid)
+        x = step.mean if last else step.mean + torch.exp(0.5 * step.log_variance) * noise(x)
     return x
 
 
-class _MapTimesteps:
-    """Hands the model training indices while a respaced diffusion counts sub-steps."""
-
-    def __init__(self, model: Model, ts_map: Tensor) -> None:
-        self.model = model
-        self.ts_map = ts_map
-        self._cache: dict[str, Tensor] = {}
-
-    def __call__(self, x: Tensor, t: Tensor, **cond: Any):
-        key = str(t.device)
-        if key not in self._cache:
-            self._cache[key] = self.ts_map.to(t.device)
-        return self.model(x, self._cache[key][t], **cond)
-
-
-def ddim_loop(
-    diffusion: GaussianDiffusion, model: Model, x: Tensor, timesteps: Tensor, *, rec: _Recorder,
-    generator: torch.Generator | None, cond: dict[str, Any], eta: float, denoise_kw: dict[str, Any],
-) -> Tensor:
+def sample_ddim(denoise: Denoiser, x: Tensor, grid: Grid, *, eta: float, noise: NoiseFn) -> Tensor:
     """DDIM (Song et al. 2021, eq. 12): deterministic at eta=0, DDPM's posterior variance at eta=1.
 
     x_s = sqrt(ab_s) x0_hat + sqrt(1 - ab_s - sigma^2) eps_hat + sigma z,
-    sigma = eta sqrt((1 - ab_s) / (1 - ab_t)) sqrt(1 - ab_t / ab_s)   (eq. 16).
+    sigma = eta sqrt((1 - ab_s) / (1 - ab_t)) sqrt(1 - ab_t / ab_s)   (eq. 16); ab_s = 1 after
+    the last grid step.
     """
-    ab = diffusion.schedule.alphas_cumprod
-    ts = timesteps.tolist()
-    coefs = []
-    for i, t in enumerate(ts):
-        ab_t = float(ab[t])
-        ab_s = float(ab[ts[i + 1]]) if i + 1 < len(ts) else 1.0
+    ab = [*grid.alpha_bar, 1.0]
+    for i in denoise.steps():
+        d = denoise(x, i)
+        ab_t, ab_s = ab[i], ab[i + 1]
         sigma = eta * math.sqrt(max((1 - ab_s) / (1 - ab_t) * (1 - ab_t / ab_s), 0.0)) if ab_t < 1 else 0.0
-        coefs.append((math.sqrt(ab_s), math.sqrt(max(1 - ab_s - sigma**2, 0.0)), sigma))
-    for i in rec.steps():
-        d = diffusion.denoise(model, x, ts[i], cond, **denoise_kw)
-        rec.record(ts[i], x, d.pred_x0)
-        c_x0, c_eps, sigma = coefs[i]
-        x = torch.add(d.pred_x0 * c_x0, d.pred_eps, alpha=c_eps)
+        x = torch.add(d.pred_x0 * math.sqrt(ab_s), d.pred_eps, alpha=math.sqrt(max(1 - ab_s - sigma**2, 0.0)))
         if sigma > 0:
-            x = x.add_(_noise(x, generator), alpha=sigma)
+            x = x.add_(noise(x), alpha=sigma)
     return x
 
 
-def dpmpp_2m_loop(
-    diffusion: GaussianDiffusion, model: Model, x: Tensor, timesteps: Tensor, *, rec: _Recorder,
-    generator: torch.Generator | None, cond: dict[str, Any], eta: float, denoise_kw: dict[str, Any],
-) -> Tensor:
-    """DPM-Solver++(2M), multistep second order in data prediction (Lu et al. 2022, Alg. 2).
+def sample_dpmpp_2m(denoise: Denoiser, x: Tensor, grid: Grid, *, eta: float, noise: NoiseFn) -> Tensor:
+    """DPM-Solver++(2M): multistep, second order, data prediction (Lu et al. 2022b, Alg. 2).
 
-    With alpha_t = sqrt(ab_t), sigma_t = sqrt(1 - ab_t), lambda_t = log(alpha_t / sigma_t) and
-    h = lambda_s - lambda_t:  x_s = (sigma_s / sigma_t) x_t - alpha_s (e^{-h} - 1) D, where
+    With h = lam_s - lam_t:  x_s = (sigma_s / sigma_t) x_t - alpha_s (e^{-h} - 1) D, where
     D = (1 + 1/(2r)) x0_i - 1/(2r) x0_{i-1}, r = h_{i-1} / h_i (first order at the first step).
-    The last step goes to sigma = 0 and returns the final x_0 estimate (first order).
+    The last model call returns its x_0 estimate (the step to sigma = 0, first order).
     """
-    del eta, generator
-    ab = diffusion.schedule.alphas_cumprod
-    ts = timesteps.tolist()
-    alpha = [math.sqrt(float(ab[t])) for t in ts]
-    sigma = [math.sqrt(1.0 - float(ab[t])) for t in ts]
-    lam = [math.log(a) - math.log(s) if a > 0 else -math.inf for a, s in zip(alpha, sigma)]
-    prev_x0: Tensor | None = None
+    del eta, noise
+    return _multistep_2m(denoise, x, grid, noise_below=-math.inf)
+
+
+def sample_dpm_hybrid(denoise: Denoiser, x: Tensor, grid: Grid, *, eta: float, noise: NoiseFn) -> Tensor:
+    """DPM-Solver-2M in noise prediction at low SNR, DPM-Solver++(2M) in data prediction after.
+
+    Each step extrapolates the prediction that varies least over it: at low SNR the noise
+    estimate is nearly constant along the ODE (for Gaussian data eps = z / sqrt(1 + s^2 e^{2 lam})),
+    at high SNR the x_0 estimate is. A step ending at lam_s <= HYBRID_SWITCH_LAMBDA uses
+    x_s = (alpha_s / alpha_t) x_t - sigma_s (e^{h} - 1) E with E the same two-step
+    combination of eps estimates (Lu et al. 2022a eq. 3.7, multistep as in 2022b sec. 4.2);
+    later steps are DPM-Solver++(2M). Same model calls as dpm++, more accurate on the exact
+    denoiser of Gaussian data (BENCHMARKS.md).
+    """
+    del eta, noise
+    return _multistep_2m(denoise, x, grid, noise_below=HYBRID_SWITCH_LAMBDA)
+
+
+def _multistep_2m(denoise: Denoiser, x: Tensor, grid: Grid, *, noise_below: float) -> Tensor:
+    """Second-order multistep exponential integrator; noise form while lam_s <= noise_below."""
+    alpha, sigma, lam = grid.alpha, grid.sigma, grid.lam
+    prev: Denoised | None = None
     h_prev = math.nan
-    for i in rec.steps():
-        d = diffusion.denoise(model, x, ts[i], cond, **denoise_kw)
-        rec.record(ts[i], x, d.pred_x0)
-        if i + 1 == len(ts):
+    for i in denoise.steps():
+        d = denoise(x, i)
+        if i + 1 == len(grid):
             return d.pred_x0
         h = lam[i + 1] - lam[i]
-        if prev_x0 is None or not math.isfinite(h_prev):
-            D = d.pred_x0
+        noise_form = lam[i + 1] <= noise_below and math.isfinite(lam[i])  # alpha_t > 0
+        cur = d.pred_eps if noise_form else d.pred_x0
+        if prev is None or not math.isfinite(h_prev):
+            D = cur
         else:
             r = h_prev / h
-            D = torch.add(d.pred_x0 * (1 + 1 / (2 * r)), prev_x0, alpha=-1 / (2 * r))
-        x = torch.add(x * (sigma[i + 1] / sigma[i]), D, alpha=-alpha[i + 1] * math.expm1(-h))
-        prev_x0, h_prev = d.pred_x0, h
+            old = prev.pred_eps if noise_form else prev.pred_x0
+            D = torch.add(cur * (1 + 1 / (2 * r)), old, alpha=-1 / (2 * r))
+        if noise_form:
+            x = torch.add(x * (alpha[i + 1] / alpha[i]), D, alpha=-sigma[i + 1] * math.expm1(h))
+        else:
+            x = torch.add(x * (sigma[i + 1] / sigma[i]), D, alpha=-alpha[i + 1] * math.expm1(-h))
+        prev, h_prev = d, h
     return x
 
 
-SAMPLERS: dict[str, Callable[..., Tensor]] = {"ddpm": ddpm_loop, "ddim": ddim_loop, "dpm++": dpmpp_2m_loop}
-DEFAULT_STEPS = {"ddim": 50, "dpm++": 20}
+SamplerFn = Callable[..., Tensor]
+
+
+@dataclass(frozen=True)
+class SamplerSpec:
+    """One row of the sampler table: the function and its defaults."""
+
+    run: SamplerFn
+    default_steps: int | None  # None: every training step
+    default_spacing: Spacing
+    uses_eta: bool = False
+
+
+# The one table of samplers. Default spacings: the ODE solvers' is logsnr, the most accurate
+# on the exact denoiser of Gaussian data at 10 and 20 calls (BENCHMARKS.md); DDPM / DDIM keep
+# trailing (x_T is pure noise). A pipeline may measure its own and pass timestep_spacing.
+SAMPLERS: dict[str, SamplerSpec] = {
+    "ddpm": SamplerSpec(sample_ddpm, None, "trailing"),
+    "ddim": SamplerSpec(sample_ddim, 50, "trailing", uses_eta=True),
+    "dpm++": SamplerSpec(sample_dpmpp_2m, 20, "logsnr"),
+    "dpm-hybrid": SamplerSpec(sample_dpm_hybrid, 20, "logsnr"),
+}
+assert tuple(SAMPLERS) == SAMPLER_NAMES, "SAMPLERS and SamplerName must list the same samplers"
 
 
 def resolve_sampler(name: str) -> str:
+    """The sampler's canonical name (aliases resolved); ValueError listing SAMPLER_NAMES."""
     name = SAMPLER_ALIASES.get(name, name)
-    check_choice("sampler", name, tuple(SAMPLERS))
+    check_choice("sampler", name, SAMPLER_NAMES)
     return name
 
 
+def sampler_grid(
+    schedule: NoiseSchedule, sampler: str, *, steps: int | None = None,
+    timestep_spacing: Spacing | None = None, timesteps: Sequence[int] | Tensor | None = None,
+) -> Tensor:
+    """The descending training-timestep grid a sampler walks (long [N], CPU).
+
+    timesteps: an explicit grid (checked, used as is); else `steps` points (None: the
+    sampler's default count) on `timestep_spacing` (None: the sampler's default spacing).
+    Sampling, SDEdit, inpainting and DDIM inversion all take their grid from here.
+    """
+    T = schedule.num_timesteps
+    if timesteps is not None:
+        return check_grid(timesteps, T)
+    spec = SAMPLERS[resolve_sampler(sampler)]
+    n = steps if steps is not None else (spec.default_steps or T)
+    spacing = spec.default_spacing if timestep_spacing is None else timestep_spacing
+    return timestep_grid(schedule, n, spacing)
+
+
 def sample(
-    diffusion: GaussianDiffusion,
+    diffusion: DiffusionProcess,
     model: Model,
     shape: Sequence[int],
     *,
     sampler: str = "ddpm",
     steps: int | None = None,
     eta: float = 0.0,
-    timestep_spacing: Spacing = "trailing",
+    timestep_spacing: Spacing | None = None,
     timesteps: Sequence[int] | Tensor | None = None,
     x_T: Tensor | None = None,
     generator: torch.Generator | None = None,
@@ -249,24 +316,20 @@ def sample(
 ) -> SampleOutput:
     """Generate x_0 [shape] from noise.
 
-    sampler: "ddpm" (ancestral; steps=None means all T steps, fewer respaces the betas),
-        "ddim" (eta: 0 deterministic, 1 = DDPM's variance; default 50 steps) or "dpm++"
-        (DPM-Solver++(2M); default 20 steps).
-    timesteps: an explicit descending grid of training indices (overrides steps/spacing).
+    sampler: one of SAMPLER_NAMES: "ddpm" (ancestral; steps=None means all T steps, fewer
+        respaces the betas), "ddim" (eta: 0 deterministic, 1 = DDPM's variance; default 50
+        steps), "dpm++" (DPM-Solver++(2M); default 20) or "dpm-hybrid" (noise prediction
+        at low SNR, then DPM-Solver++(2M); default 20).
+    steps: model calls (one per grid point); timestep_spacing: one of SPACINGS, None = the
+        sampler's default (`SAMPLERS`); timesteps: an explicit descending grid of training
+        indices (overrides steps / spacing).
     x_T: the starting noise (else drawn from `generator`); return_intermediates: training
         timesteps at which to keep x_t and the x_0 estimate (e.g. (999, 750, 500, 250)).
     cond: keyword conditions for the model (text_emb=..., mask=..., ...).
     """
-    sampler = resolve_sampler(sampler)
-    T = diffusion.num_timesteps
-    if timesteps is None:
-        n = steps if steps is not None else DEFAULT_STEPS.get(sampler, T)
-        if sampler == "ddpm" and n == T:
-            grid = torch.arange(T - 1, -1, -1)
-        else:
-            grid = timestep_grid(T, n, timestep_spacing)
-    else:
-        grid = _check_grid(timesteps, T)
+    grid = sampler_grid(
+        diffusion.schedule, sampler, steps=steps, timestep_spacing=timestep_spacing, timesteps=timesteps
+    )
     if x_T is None:
         if generator is not None and device is None:
             device = generator.device
@@ -281,7 +344,7 @@ def sample(
 
 
 def run_sampler(
-    diffusion: GaussianDiffusion,
+    diffusion: DiffusionProcess,
     model: Model,
     x_t: Tensor,
     grid: Tensor,
@@ -295,26 +358,16 @@ def run_sampler(
     dynamic_threshold: float | None = None,
     cond: dict[str, Any] | None = None,
 ) -> SampleOutput:
-    """Run a sampler from x_t (at grid[0]) down the descending training-timestep `grid`."""
-    sampler = resolve_sampler(sampler)
-    if not 0.0 <= eta <= 1.0 and sampler == "ddim":
+    """Run a sampler from x_t [B, ...] (at grid[0]) down the descending training-timestep `grid`."""
+    name = resolve_sampler(sampler)
+    spec = SAMPLERS[name]
+    if spec.uses_eta and not 0.0 <= eta <= 1.0:
         raise ValueError(f"eta must lie in [0, 1], got {eta}")
-    rec = _Recorder(grid, return_intermediates, progress, desc=sampler)
-    denoise_kw = {"clip_denoised": clip_denoised, "dynamic_threshold": dynamic_threshold}
+    walk = Grid.on(diffusion.schedule, check_grid(grid, diffusion.num_timesteps))
+    denoise = Denoiser(
+        diffusion, model, walk, cond=dict(cond or {}), requested=return_intermediates,
+        progress=progress, desc=name, clip_denoised=clip_denoised, dynamic_threshold=dynamic_threshold,
+    )
     with torch.no_grad():
-        x0 = SAMPLERS[sampler](
-            diffusion, model, x_t, grid, rec=rec, generator=generator, cond=dict(cond or {}),
-            eta=eta, denoise_kw=denoise_kw,
-        )
-    return rec.finish(x0)
-
-
-def _check_grid(timesteps: Sequence[int] | Tensor, T: int) -> Tensor:
-    grid = torch.as_tensor(timesteps, dtype=torch.long).flatten().cpu()
-    if grid.numel() < 1:
-        raise ValueError("timesteps must hold at least one training index")
-    if int(grid.min()) < 0 or int(grid.max()) >= T:
-        raise ValueError(f"timesteps must lie in [0, {T}), got [{int(grid.min())}, {int(grid.max())}]")
-    if grid.numel() > 1 and not bool((grid[1:] < grid[:-1]).all()):
-        raise ValueError("timesteps must be strictly decreasing (the order the sampler walks them)")
-    return grid
+        x0 = spec.run(denoise, x_t, walk, eta=eta, noise=lambda like: randn_like(like, generator))
+    return denoise.finish(x0)

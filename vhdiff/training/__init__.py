@@ -20,6 +20,13 @@ from vhdiff.training.init_weights import load_init_weights, resolve_init_weights
 from vhdiff.training.lr_schedule import WarmupSchedule, build_lr_scheduler
 from vhdiff.training.sampler import EpochChainSampler, GlobalBatchSampler
 from vhdiff.training.seeding import seed_everything
+from vhdiff.training.timesteps import (
+    TIMESTEP_SAMPLINGS,
+    LossSecondMomentTimesteps,
+    TimestepSampling,
+    UniformTimesteps,
+    build_timestep_sampler,
+)
 from vhdiff.training.trainer import (
     LossContext,
     SampleContext,
@@ -30,18 +37,23 @@ from vhdiff.training.trainer import (
 
 __all__ = [
     "EMA",
+    "TIMESTEP_SAMPLINGS",
     "CheckpointError",
     "CheckpointInfo",
     "DistributedContext",
     "EpochChainSampler",
     "GlobalBatchSampler",
     "LossContext",
+    "LossSecondMomentTimesteps",
     "SampleContext",
+    "TimestepSampling",
     "TrainResult",
     "Trainer",
     "TrainerConfig",
+    "UniformTimesteps",
     "WarmupSchedule",
     "build_lr_scheduler",
+    "build_timestep_sampler",
     "cleanup_distributed",
     "init_distributed",
     "latest_checkpoint",

@@ -1,10 +1,12 @@
 """The training loop every vhdiff pipeline uses.
 
 `Trainer` is generic over the model (any `model(x_t, t, **cond)`), the diffusion (anything
-with `training_losses(model, x0, t=, noise=, mask=, **cond)` returning `.loss` [B]), the
+with `num_timesteps` and `training_losses(model, x0, t=, noise=, mask=, **cond)` returning
+`.loss` [B], optionally `.vlb` [B]), the
 dataset (+ collate) and an optional condition encoder. It owns AdamW, the LR schedule,
-gradient clipping and accumulation, EMA, mixed precision, seeding, checkpoints, logs,
-sample hooks and DDP (see `vhdiff.training.distributed` for launching with torchrun).
+gradient clipping and accumulation, EMA, mixed precision, seeding, the timestep sampler
+(`trainer.timestep_sampling`, vhdiff.training.timesteps), checkpoints, logs, sample hooks
+and DDP (see `vhdiff.training.distributed` for launching with torchrun).
 
 Batches. The collated batch is either a tensor x0 [B, ...] or a dict with "x" (x0),
 optionally "mask" (1 = real, broadcastable to x) and other entries. Tensor entries other
@@ -49,6 +51,7 @@ from vhdiff.training.logging import MetricsLogger
 from vhdiff.training.lr_schedule import LR_SCHEDULES, build_lr_scheduler
 from vhdiff.training.sampler import EpochChainSampler, GlobalBatchSampler
 from vhdiff.training.seeding import get_rng_state, seed_everything, set_rng_state
+from vhdiff.training.timesteps import TIMESTEP_SAMPLINGS, TimestepSampling, build_timestep_sampler
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
@@ -89,6 +92,9 @@ class TrainerConfig:
     loss_hooks: dict[str, dict[str, Any]] = field(default_factory=dict)
     # fine-tuning: start from these weights (vhdiff.training.init_weights says what it may name)
     init_from: str | None = None
+    # how t is drawn: "uniform", or "loss_second_moment" (importance sampling of the VLB,
+    # improved DDPM eq. 17; the losses are weighted by 1 / (T p(t)))
+    timestep_sampling: TimestepSampling = "uniform"
 
     def __post_init__(self) -> None:
         positive = ("max_steps", "batch_size", "grad_accum", "log_every")
@@ -102,6 +108,11 @@ class TrainerConfig:
         if self.lr_schedule not in LR_SCHEDULES:
             raise ValueError(
                 f"trainer.lr_schedule must be one of {', '.join(LR_SCHEDULES)}; got {self.lr_schedule!r}"
+            )
+        if self.timestep_sampling not in TIMESTEP_SAMPLINGS:
+            raise ValueError(
+                f"trainer.timestep_sampling must be one of {', '.join(TIMESTEP_SAMPLINGS)}; "
+                f"got {self.timestep_sampling!r}"
             )
         if self.precision not in PRECISIONS:
             raise ValueError(
@@ -229,11 +240,7 @@ class Trainer:
         self.out_dir = Path(cfg.out_dir)
         self.checkpoint_dir = self.out_dir / "checkpoints"
         self.num_timesteps = _num_timesteps(diffusion)
-        # a loss-aware timestep sampler learns from losses; uniform sampling needs no feedback
-        self._loss_aware = (
-            getattr(getattr(diffusion, "config", None), "timestep_sampling", "uniform") != "uniform"
-            and hasattr(diffusion, "update_timestep_sampler")
-        )
+        self.timestep_sampler = build_timestep_sampler(cfg.timestep_sampling, num_timesteps=self.num_timesteps)
 
         world_micro = ctx.world_size * cfg.grad_accum
         if cfg.batch_size % world_micro:
@@ -405,12 +412,10 @@ class Trainer:
         out = self.diffusion.training_losses(self.model, x0, t=t, noise=noise, mask=mask, **cond)
         if self.loss_hooks:
             out = dataclasses.replace(out, loss=out.loss + self._hook_losses(x0, out, mask, raw_batch))
-        if self._loss_aware:
+        if self.timestep_sampler.learns_from_losses:
             self._feed_timestep_sampler(t, out)
-        if not self._loss_aware:  # uniform t: every importance weight is 1
-            return out.loss.mean()
-        # importance weights of a loss-aware timestep sampler (improved DDPM eq. 17):
-        # E_{t~p}[L_t / (T p(t))] = mean_t L_t
+        # the one place importance weights are applied (improved DDPM eq. 17):
+        # E_{t~p}[L_t / (T p(t))] = mean_t L_t; uniform sampling's weights are all 1
         return (out.loss * weights.to(out.loss.dtype)).mean()
 
     def _hook_losses(self, x0: Tensor, out: Any, mask: Tensor | None, batch: Any) -> Tensor:
@@ -433,14 +438,11 @@ class Trainer:
         return total
 
     def _feed_timestep_sampler(self, t: Tensor, out: Any) -> None:
-        """Give a loss-aware timestep sampler every rank's (t, loss), so all ranks stay in step."""
-        gathered = {
-            name: all_gather_tensor(v.detach().float())
-            for name in ("loss", "weights", "mse", "vlb")
-            if (v := getattr(out, name, None)) is not None
-        }
-        t_all = all_gather_tensor(t)
-        self.diffusion.update_timestep_sampler(t_all, dataclasses.replace(out, t=t_all, **gathered))
+        """Give the loss-aware timestep sampler every rank's (t, loss), so all ranks stay in
+        step: the per-t VLB terms when the diffusion reports them, else the losses."""
+        vlb = getattr(out, "vlb", None)
+        values = (vlb if vlb is not None else out.loss).detach().float()
+        self.timestep_sampler.update(all_gather_tensor(t), all_gather_tensor(values))
 
     def _draw_randomness(self, x0: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
         """t [b], importance weights [b], noise [b, ...], cond-drop flags [b] or None.
@@ -449,12 +451,7 @@ class Trainer:
         """
         g, n = self.noise_generator, self.micro_global
         lo, hi = self.ctx.rank * self.micro_local, (self.ctx.rank + 1) * self.micro_local
-        sampler = getattr(self.diffusion, "timestep_sampler", None)
-        if sampler is not None:
-            t, weights = sampler.sample(n, self.device, g)
-        else:
-            t = torch.randint(0, self.num_timesteps, (n,), generator=g, device=self.device)
-            weights = torch.ones(n, device=self.device)
+        t, weights = self.timestep_sampler.sample(n, self.device, g)
         noise = torch.randn((n, *x0.shape[1:]), generator=g, device=self.device, dtype=x0.dtype)
         drop = None
         if self.config.cond_drop_prob > 0:
@@ -551,15 +548,11 @@ class Trainer:
             "grad_scaler": None if self.scaler is None else self.scaler.state_dict(),
             "ema": None if self.ema is None else self.ema.state_dict(),
             "noise_generator": self.noise_generator.get_state(),
-            "timestep_sampler": self._timestep_sampler_state(),
+            "timestep_sampler": self.timestep_sampler.state_dict(),
             "rng": rng_states,
             "best_metric": self.best_metric,
             "trainer_config": asdict(self.config),
         }
-
-    def _timestep_sampler_state(self) -> dict[str, Tensor] | None:
-        sampler = getattr(self.diffusion, "timestep_sampler", None)
-        return sampler.state_dict() if hasattr(sampler, "state_dict") else None
 
     def save(self) -> Path | None:
         """Write a checkpoint for the current step (rank 0 writes; every rank must call)."""
@@ -626,9 +619,8 @@ class Trainer:
         self.batch_in_epoch = int(state["batch_in_epoch"])
         self.best_metric = state.get("best_metric")
         self.noise_generator.set_state(state["noise_generator"])
-        sampler = getattr(self.diffusion, "timestep_sampler", None)
-        if state.get("timestep_sampler") is not None and hasattr(sampler, "load_state_dict"):
-            sampler.load_state_dict(state["timestep_sampler"])
+        if state.get("timestep_sampler") is not None:
+            self.timestep_sampler.load_state_dict(state["timestep_sampler"])
         rng = state["rng"]
         if int(state.get("world_size", 1)) == self.ctx.world_size and len(rng) > self.ctx.rank:
             set_rng_state(rng[self.ctx.rank])

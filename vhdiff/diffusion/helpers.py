@@ -1,8 +1,60 @@
-"""Shape helpers shared by the diffusion core. Nothing here knows about modalities."""
+"""Small helpers shared by the diffusion core: broadcasting, masks, checks, progress bars.
+
+Nothing here knows about modalities: x is any tensor [B, ...].
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+import torch
 from torch import Tensor
+
+Item = TypeVar("Item")
+D = TypeVar("D")
+
+
+def check_choice(name: str, value: object, options: Sequence[object]) -> None:
+    """Raise ValueError naming the valid options when `value` is not one of them."""
+    if value not in options:
+        listed = ", ".join(repr(o) for o in options)
+        raise ValueError(f"unknown {name} {value!r}; valid options: {listed}")
+
+
+def dataclass_from_dict(cls: type[D], data: Mapping[str, Any], *, what: str) -> D:
+    """cls(**data) for a config dataclass; an unknown key is a ValueError listing the valid ones."""
+    if not isinstance(data, Mapping):
+        raise ValueError(f"a {what} config must be a mapping of keys, got {type(data).__name__}")  # noqa: TRY004
+    valid = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    unknown = [k for k in data if k not in valid]
+    if unknown:
+        raise ValueError(f"unknown {what} config key {unknown[0]!r}; valid keys: {', '.join(valid)}")
+    return cls(**data)
+
+
+def randn_like(x: Tensor, generator: torch.Generator | None) -> Tensor:
+    """Standard normal noise of x's shape, dtype and device, drawn from `generator`."""
+    return torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+
+
+def as_tensor_like(value: Tensor | float, like: Tensor) -> Tensor:
+    """A coefficient (a tensor, or a float) as a tensor of like's dtype/device (broadcasts)."""
+    if isinstance(value, Tensor):
+        return value
+    return torch.tensor(value, dtype=like.dtype, device=like.device)
+
+
+def progress_bar(iterable: Iterable[Item], *, total: int, desc: str, enabled: bool = True) -> Iterable[Item]:
+    """`iterable` wrapped in a tqdm bar when `enabled` (and tqdm imports), else unchanged."""
+    if not enabled:
+        return iterable
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # tqdm is a dependency, but never fail a run for a progress bar
+        return iterable
+    return tqdm(iterable, total=total, desc=desc, leave=False)
 
 
 def append_dims(v: Tensor, ndim: int) -> Tensor:

@@ -1,13 +1,26 @@
-"""How training draws timesteps: uniformly, or by importance on the VLB's second moment."""
+"""How training draws timesteps: uniformly, or by importance on the VLB's second moment.
+
+Training-side state (improved-diffusion keeps it apart from the diffusion too): the
+`Trainer` owns the sampler named by `trainer.timestep_sampling`, draws (t, weights) from
+it, applies the importance weights to the per-sample losses once, feeds the losses back
+(from every rank) and saves its state in checkpoints.
+"""
 
 from __future__ import annotations
+
+from typing import Literal, get_args
 
 import torch
 from torch import Tensor
 
+TimestepSampling = Literal["uniform", "loss_second_moment"]
+TIMESTEP_SAMPLINGS: tuple[str, ...] = get_args(TimestepSampling)
+
 
 class UniformTimesteps:
     """t ~ U{0, ..., T-1}; every importance weight is 1."""
+
+    learns_from_losses = False  # True: the trainer must feed it losses (`update`)
 
     def __init__(self, *, num_timesteps: int) -> None:
         self.num_timesteps = num_timesteps
@@ -25,6 +38,13 @@ class UniformTimesteps:
     def update(self, t: Tensor, losses: Tensor) -> None:
         """Record per-sample losses (used by loss-aware samplers; a no-op here)."""
 
+    def state_dict(self) -> dict[str, Tensor] | None:
+        """What a checkpoint keeps (None: nothing to keep)."""
+        return None
+
+    def load_state_dict(self, state: dict[str, Tensor]) -> None:
+        """Restore `state_dict()`'s result (nothing for uniform sampling)."""
+
 
 class LossSecondMomentTimesteps(UniformTimesteps):
     """p(t) proportional to sqrt(E[L_t^2]) (improved DDPM, eq. 17), once every t has history.
@@ -32,6 +52,8 @@ class LossSecondMomentTimesteps(UniformTimesteps):
     Keeps the last `history` losses of each t; mixes in `uniform_prob` of the uniform
     distribution so that no t starves. Until every t has a full history it samples uniformly.
     """
+
+    learns_from_losses = True
 
     def __init__(self, *, num_timesteps: int, history: int = 10, uniform_prob: float = 1e-3) -> None:
         super().__init__(num_timesteps=num_timesteps)
@@ -76,6 +98,18 @@ class LossSecondMomentTimesteps(UniformTimesteps):
     def load_state_dict(self, state: dict[str, Tensor]) -> None:
         self.loss_history.copy_(state["loss_history"])
         self.loss_counts.copy_(state["loss_counts"])
+
+
+TIMESTEP_SAMPLERS: dict[str, type[UniformTimesteps]] = {
+    "uniform": UniformTimesteps,
+    "loss_second_moment": LossSecondMomentTimesteps,
+}
+assert tuple(TIMESTEP_SAMPLERS) == TIMESTEP_SAMPLINGS
+
+
+def build_timestep_sampler(kind: TimestepSampling, *, num_timesteps: int) -> UniformTimesteps:
+    """The sampler `trainer.timestep_sampling` names (TrainerConfig has validated the name)."""
+    return TIMESTEP_SAMPLERS[kind](num_timesteps=num_timesteps)
 
 
 def _cpu(generator: torch.Generator | None) -> torch.Generator | None:
