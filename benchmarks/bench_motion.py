@@ -61,7 +61,7 @@ def random_model_dir(folder: Path) -> Path:
 
     pipe = MotionPipeline(
         model=model,
-        diffusion_section=dataclasses.asdict(cfg.diffusion),
+        diffusion=dataclasses.asdict(cfg.diffusion),
         stats=FeatureStats(mean=np.zeros(dim), std=np.full(dim, 0.2)),
         text_encoder={"name": cfg.data.params["text_encoder"], "params": {}},
         fps=float(cfg.data.params.get("fps", 20.0)),

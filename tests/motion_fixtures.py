@@ -24,7 +24,7 @@ def tiny_pipeline_dir(tmp_path_factory):
     stats = FeatureStats(mean=np.zeros(FEATURE_DIM), std=np.full(FEATURE_DIM, 0.2))
     pipe = MotionPipeline(
         model=model,
-        diffusion_section={"timesteps": 100, "prediction": "x0"},
+        diffusion={"timesteps": 100, "prediction": "x0"},
         stats=stats,
         text_encoder={"name": "minilm", "params": {}},
         fps=20.0,

@@ -84,9 +84,9 @@ def test_errors_that_need_the_model(tiny_pipeline_dir, tmp_path, capsys):
     single = tmp_path / "single"
     single.mkdir()
     (single / "config.json").write_text("{}")
-    assert "not a text-to-motion pipeline" in error_of(["walk", "--checkpoint", str(single), *out], capsys)  # fmt: skip
+    assert "not a motion pipeline" in error_of(["walk", "--checkpoint", str(single), *out], capsys)  # fmt: skip
     missing = str(tmp_path / "missing")
-    assert "no motion model folder" in error_of(["walk", "--checkpoint", missing, *out], capsys)
+    assert "no motion pipeline folder" in error_of(["walk", "--checkpoint", missing, *out], capsys)
     assert not (tmp_path / "out").exists()
 
 

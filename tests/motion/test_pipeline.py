@@ -13,7 +13,7 @@ import torch
 from vhdiff.body import SMPLMotion
 from vhdiff.body import rotations_np as nr
 from vhdiff.motion.edit import LOWER_BODY_JOINTS
-from vhdiff.motion.pipeline import MotionPipeline, load_generate_fn, read_pipeline_meta
+from vhdiff.motion.pipeline import MotionPipeline, load_generate_fn
 from vhdiff.motion.representation.smpl import joints_from_motion
 from vhdiff.motion.representation.stats import FeatureStats
 
@@ -62,22 +62,31 @@ def test_save_and_load_round_trip_gives_the_same_samples(pipe, tmp_path):
 
 def test_guidance_interval_is_saved_and_changes_only_the_steps_outside_it(tiny_pipeline_dir, tmp_path):
     pipe = MotionPipeline.from_pretrained(tiny_pipeline_dir)
-    assert pipe.guidance_interval is None
+    assert pipe.generation.guidance_interval is None
     full = pipe(["a person walks forward"], seed=5, **FAST)[0]
-    pipe.guidance_interval = (0, 999)  # every timestep: the same as no interval
-    np.testing.assert_array_equal(pipe(["a person walks forward"], seed=5, **FAST)[0].features, full.features)
-    pipe.guidance_interval = (500, 999)
+    every = pipe(["a person walks forward"], seed=5, guidance_interval=(0, 99), **FAST)[0]  # every timestep
+    np.testing.assert_array_equal(every.features, full.features)
+    pipe.generation = pipe.generation.replace(guidance_interval=(50, 99))
     limited = pipe(["a person walks forward"], seed=5, **FAST)[0]
     assert not np.array_equal(limited.features, full.features)
+    np.testing.assert_array_equal(  # "all": guide at every step again, for this call
+        pipe(["a person walks forward"], seed=5, guidance_interval="all", **FAST)[0].features, full.features
+    )
     again = MotionPipeline.from_pretrained(pipe.save_pretrained(tmp_path / "copy"))
-    assert json.loads((tmp_path / "copy" / "pipeline.json").read_text())["guidance_interval"] == [500, 999]
-    assert again.guidance_interval == (500, 999)
-    np.testing.assert_array_equal(again(["a person walks forward"], seed=5, **FAST)[0].features, limited.features)
     meta = json.loads((tmp_path / "copy" / "pipeline.json").read_text())
-    meta["guidance_interval"] = [900, 100]
+    assert meta["generation"]["guidance_interval"] == [50, 99]
+    assert again.generation == pipe.generation
+    np.testing.assert_array_equal(again(["a person walks forward"], seed=5, **FAST)[0].features, limited.features)
+    meta["generation"]["guidance_interval"] = [90, 10]
     (tmp_path / "copy" / "pipeline.json").write_text(json.dumps(meta))
     with pytest.raises(ValueError, match="guidance interval must be"):
         MotionPipeline.from_pretrained(tmp_path / "copy")
+    meta["generation"]["guidance_interval"] = [50, 100]  # beyond the model's 100 timesteps
+    (tmp_path / "copy" / "pipeline.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="outside the model's timesteps 0-99"):
+        MotionPipeline.from_pretrained(tmp_path / "copy")
+    with pytest.raises(ValueError, match="outside the model's timesteps 0-99"):
+        pipe(["a person walks forward"], guidance_interval=(0, 5000), **FAST)
 
 
 def test_saving_over_an_existing_folder_replaces_it(pipe, tmp_path):
@@ -140,11 +149,18 @@ def test_motion_is_consistent_with_its_smpl_parameters(pipe):
         ({"seconds": float("nan")}, "length must be a number of seconds > 0"),
         ({"seconds": 2.1}, r"beyond this model's maximum of 2 s \(40 frames at 20 fps\); ask for 2 s or less"),
         ({"seconds": [1.0, 1.0]}, "got 2 lengths for 1 prompts"),
-        ({"guidance": -0.5}, r"guidance must be a number >= 0 \(0 = unconditional, 1 = no guidance\)"),
-        ({"sampler": "euler"}, "unknown sampler 'euler'; choose one of ddim, ddpm, dpm\\+\\+"),
-        ({"steps": 0}, r"steps must be an integer in \[1, 100\]"),
-        ({"steps": 101}, r"steps must be an integer in \[1, 100\]"),
-        ({"num_per_prompt": 0}, "num_per_prompt must be an integer >= 1"),
+        ({"guidance": -0.5}, r"guidance must be a number in \[0, 50\] \(1 = no guidance, 0 = ignore the condition\)"),
+        ({"guidance": 1e9}, r"guidance must be a number in \[0, 50\]"),
+        ({"sampler": "euler"}, "unknown sampler 'euler'; valid options: 'ddpm', 'ddim', 'dpm\\+\\+'"),
+        ({"steps": 0}, r"steps must be an integer in \[1, 100000\]"),
+        ({"steps": 101}, r"steps must be in \[1, 100\] \(the model's training timesteps\)"),
+        ({"timestep_spacing": "cubic"}, "unknown timestep_spacing 'cubic'; choose one of"),
+        ({"eta": 2.0}, r"eta must be a number in \[0, 1\]"),
+        ({"smoothing": -1.0}, "smoothing must be a number of frames >= 0"),
+        ({"colour": "red"}, "unknown generation setting.s. colour; valid: sampler, steps"),
+        ({"seed": 2**64}, r"seed must be a whole number in \[0, 2\^63 - 1\]"),
+        ({"seed": -1}, r"seed must be a whole number in \[0, 2\^63 - 1\]"),
+        ({"num_per_prompt": 0}, r"num_per_prompt must be an integer in \[1, 10000\]"),
     ],
 )
 def test_bad_generation_arguments(pipe, kwargs, message):
@@ -194,8 +210,8 @@ def test_a_training_run_gets_the_export_hint(tmp_path):
     run = tmp_path / "run"
     (run / "checkpoints").mkdir(parents=True)
     with pytest.raises(ValueError, match=re.escape(f"looks like a training run: export it with `vhdiff motion-export {run} OUT`")):
-        read_pipeline_meta(run)
-    with pytest.raises(FileNotFoundError, match="no motion model folder at"):
+        MotionPipeline.read_meta(run)
+    with pytest.raises(FileNotFoundError, match="no motion pipeline folder at"):
         MotionPipeline.from_pretrained(tmp_path / "missing")
     with pytest.raises(FileNotFoundError, match="neither a checkpoint folder"):
         MotionPipeline.from_run(run)
@@ -257,7 +273,7 @@ def test_bad_edits_are_refused(pipe, source):
                       transl=np.zeros((41, 3)), betas=np.zeros(10), fps=20.0)  # fmt: skip
     with pytest.raises(ValueError, match="has 41 frames, more than this model's 40; crop it"):
         pipe.edit(long, "a person waves", keep="lower", steps=2)
-    with pytest.raises(ValueError, match="guidance must be a number >= 0"):
+    with pytest.raises(ValueError, match=r"guidance must be a number in \[0, 50\]"):
         pipe.edit(source, "a person waves", keep="lower", steps=2, guidance=-1.0)
 
 
@@ -270,7 +286,7 @@ def test_generate_fn_pads_with_zeros_after_each_length(tiny_pipeline_dir, pipe):
     assert (out[1].abs().sum(-1) > 0).all()
     # the same samples as the pipeline draws with that seed, in the pipeline's normalisation
     x, mask = pipe.sample_features(
-        ["a person walks", "a person jumps"], [12, 25], steps=3,
+        ["a person walks", "a person jumps"], [12, 25], pipe.settings(steps=3),
         generator=torch.Generator().manual_seed(7),
     )  # fmt: skip
     torch.testing.assert_close(out, x * mask[..., None], atol=1e-5, rtol=1e-5)
@@ -292,7 +308,7 @@ def test_generate_fn_refuses_another_frame_rate(tiny_pipeline_dir):
 
 @pytest.mark.parametrize(
     ("options", "message"),
-    [({"steps": 0}, "steps must be an integer"), ({"guidance": -1.0}, "guidance must be a number >= 0"),
+    [({"steps": 0}, "steps must be an integer"), ({"guidance": -1.0}, r"guidance must be a number in \[0, 50\]"),
      ({"sampler": "euler"}, "unknown sampler"),
      ({"smoothing": -1.0}, "smoothing must be a number of frames >= 0")],
 )

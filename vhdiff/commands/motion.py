@@ -36,6 +36,7 @@ import numpy as np
 
 from vhdiff.atomic_io import Staging
 from vhdiff.body.posing import BODIES
+from vhdiff.commands.options import as_flag_error, check_settings
 from vhdiff.diffusion import SAMPLER_NAMES, SPACINGS
 from vhdiff.body.smpl_motion import SMPLMotion
 from vhdiff.motion.export import VIDEO_SUFFIXES, MotionExporter
@@ -247,13 +248,13 @@ def validate(args: argparse.Namespace) -> _Plan:
     prompts = _read_prompts(args)
     if args.num < 1:
         raise ValueError(f"--num must be at least 1, got {args.num}")
-    from vhdiff.motion.pipeline import MotionGeneration
-
-    MotionGeneration().replace(**generation_overrides(args))  # ranges and choices, before any model loads
     if args.edit is not None and args.foot_lock:
         raise ValueError("--foot-lock applies to new motions, not to --edit (it would move the kept path); drop it")
     if args.length is not None and (not np.isfinite(args.length) or args.length <= 0):
         raise ValueError(f"--length must be a positive number of seconds, got {args.length}")
+    from vhdiff.motion.pipeline import MotionGeneration
+
+    check_settings(MotionGeneration, generation_overrides(args))  # before any model loads
     _check_device(args.device)
     if not 16 <= args.size <= 4096:
         raise ValueError(f"--size must be between 16 and 4096 pixels, got {args.size}")
@@ -317,6 +318,10 @@ def generate(args: argparse.Namespace, plan: _Plan) -> list[Any]:
     pipe = MotionPipeline.from_pretrained(args.checkpoint, device=args.device)
     pipe.representation.require_smpl("vhdiff motion (SMPL .npz, BVH and video output)")
     overrides = generation_overrides(args)
+    try:
+        pipe.settings(**overrides)  # the checks that need the model (steps and interval within its T)
+    except ValueError as exc:
+        raise as_flag_error(exc) from None
     if plan.source is None:
         return pipe(plan.prompts, num_per_prompt=args.num, seed=args.seed, **overrides)
     motions = []

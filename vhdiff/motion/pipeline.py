@@ -163,6 +163,7 @@ class MotionPipeline(Pipeline):
     generation_class: ClassVar[type[GenerationConfig]] = MotionGeneration
     model_class: ClassVar[Any] = MotionTransformer
     run_model_names: ClassVar[tuple[str, ...]] = ("motion_transformer",)
+    export_command: ClassVar[str] = "vhdiff motion-export"
     generation: MotionGeneration
 
     def __init__(

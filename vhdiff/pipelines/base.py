@@ -74,6 +74,7 @@ class Pipeline:
     generation_class: ClassVar[type[GenerationConfig]] = GenerationConfig
     model_class: ClassVar[Any] = None  # a backbone class with from_pretrained / save_pretrained
     run_model_names: ClassVar[tuple[str, ...]] = ()  # registry model names from_run accepts
+    export_command: ClassVar[str] = ""  # the command that turns a run into a folder
 
     def __init__(
         self, *, model: torch.nn.Module, diffusion: GaussianDiffusion | dict[str, Any],
@@ -101,7 +102,7 @@ class Pipeline:
     @classmethod
     def read_meta(cls, folder: Path) -> dict[str, Any]:
         """pipeline.json of `folder`, checked; errors say what the folder is instead."""
-        what = f"{cls.modality} model" if cls.modality else "pipeline"
+        what = f"{cls.modality} pipeline" if cls.modality else "pipeline"
         if not folder.is_dir():
             if folder == cls.default_folder():
                 raise FileNotFoundError(
@@ -113,9 +114,10 @@ class Pipeline:
         if not path.is_file():
             hint = ""
             if (folder / "checkpoints").is_dir() or (folder / "config.yaml").is_file():
-                hint = "; it looks like a training run: export it first (e.g. `vhdiff motion-export RUN OUT`)"
+                how = f"`{cls.export_command} {folder} OUT`" if cls.export_command else "save_pretrained"
+                hint = f"; it looks like a training run: export it with {how}"
             elif (folder / "config.json").is_file():
-                hint = f"; it holds a single model (config.json), not a {what} pipeline"
+                hint = f"; it holds a single model (config.json), not a {what}"
             raise ValueError(f"{str(folder)!r} is not a {what} folder (no {PIPELINE_FILE}){hint}")
         try:
             meta = json.loads(path.read_text(encoding="utf-8"))

@@ -69,10 +69,10 @@ def test_bad_sigma_is_refused(real_features, sigma):
 
 # ---------------------------------------------------------------- in the pipeline
 def test_the_pipeline_smooths_by_default_and_saves_its_setting(tiny_pipeline_dir, tmp_path):
-    from vhdiff.motion.pipeline import SMOOTHING, MotionPipeline
+    from vhdiff.motion.pipeline import MotionGeneration, MotionPipeline
 
     pipe = MotionPipeline.from_pretrained(tiny_pipeline_dir)
-    assert pipe.smoothing == SMOOTHING == 0.7
+    assert pipe.generation.smoothing == MotionGeneration().smoothing == 0.7
     default = pipe(["a person waves"], seconds=2.0, steps=3, seed=4)[0]
     raw = pipe(["a person waves"], seconds=2.0, steps=3, seed=4, smoothing=0)[0]
     np.testing.assert_allclose(
@@ -80,11 +80,11 @@ def test_the_pipeline_smooths_by_default_and_saves_its_setting(tiny_pipeline_dir
     )
     assert jitter(default.joints, fps=FPS) < jitter(raw.joints, fps=FPS)
 
-    pipe.smoothing = 1.5
+    pipe.generation = pipe.generation.replace(smoothing=1.5)
     saved = pipe.save_pretrained(tmp_path / "p")
-    assert json.loads((saved / "pipeline.json").read_text())["smoothing"] == 1.5
+    assert json.loads((saved / "pipeline.json").read_text())["generation"]["smoothing"] == 1.5
     again = MotionPipeline.from_pretrained(saved)
-    assert again.smoothing == 1.5
+    assert again.generation.smoothing == 1.5
     np.testing.assert_allclose(
         again(["a person waves"], seconds=2.0, steps=3, seed=4)[0].features,
         smooth_features(raw.features, sigma=1.5), atol=1e-5,
