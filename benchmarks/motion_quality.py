@@ -5,8 +5,8 @@
         [--num-samples N] [--mm-texts 100] [--cleanups smoothing=0.7,lock] [--snap 0] \
         [--guidance-interval 500:999|all] [--out quality.json]
 
-Each config is SAMPLER:STEPS:GUIDANCE (guidance 1 = the conditional model without
-classifier-free guidance). Every row is scored by `vhdiff.motion.metrics.evaluate_motion`
+Each config is SAMPLER:STEPS:GUIDANCE[:SPACING] (guidance 1 = the conditional model without
+classifier-free guidance; SPACING one of vhdiff.diffusion.SPACINGS, default: the pipeline's). Every row is scored by `vhdiff.motion.metrics.evaluate_motion`
 with the dataset's trained evaluator (`vhdiff prep motion-evaluator DATA`) on the test
 split, whose captions include held-out templates; the val split is the FID floor.
 Prints one table and writes the rows (and timings) to --out as JSON. --cleanups scores each
@@ -29,11 +29,15 @@ import torch
 DEFAULT_CONFIGS = "ddpm:1000:1,ddpm:1000:2.5,ddim:50:1,ddim:50:2.5,dpm++:20:1,dpm++:20:2.5"
 
 
-def parse_configs(text: str) -> list[tuple[str, int, float]]:
+def parse_configs(text: str) -> list[tuple[str, int, float, str | None]]:
+    """"dpm++:10:2.5:trailing,ddim:50:2.5" -> [(sampler, steps, guidance, spacing or None)]."""
     out = []
     for item in text.split(","):
-        sampler, steps, guidance = item.strip().split(":")
-        out.append((sampler, int(steps), float(guidance)))
+        parts = item.strip().split(":")
+        if len(parts) not in (3, 4):
+            raise SystemExit(f"--configs: {item!r} must read SAMPLER:STEPS:GUIDANCE[:SPACING]")
+        spacing = parts[3] if len(parts) == 4 else None
+        out.append((parts[0], int(parts[1]), float(parts[2]), spacing))
     return out
 
 
@@ -108,36 +112,20 @@ def main() -> None:
     parser.add_argument("--out", default="quality.json")
     args = parser.parse_args()
     cleanups = parse_cleanups(args.cleanups) if args.cleanups else []
-    from vhdiff.text.snapping import SnapSettings
-
-    try:
-        snapping = None if args.snap is None else SnapSettings(strength=args.snap)
-    except ValueError as error:  # out of [0, 1]
-        parser.error(f"--snap: {error}")
-    from vhdiff.diffusion.guidance import parse_guidance_interval
-
-    try:
-        interval = None if args.guidance_interval is None else parse_guidance_interval(args.guidance_interval)
-    except ValueError as error:
-        parser.error(f"--guidance-interval: {error}")
-
     from vhdiff.motion.metrics.evaluator import EVALUATOR_DIR, load_evaluator
     from vhdiff.motion.metrics.report import evaluate_motion, format_table
     from vhdiff.motion.pipeline import load_generate_fn
 
     evaluator = load_evaluator(Path(args.data) / EVALUATOR_DIR, device=args.device)
     rows, notes, timings = [], [], {}
-    for i, (sampler, steps, guidance) in enumerate(parse_configs(args.configs)):
-        name = f"ours {sampler} {steps}, guidance {guidance:g}"
+    for i, (sampler, steps, guidance, spacing) in enumerate(parse_configs(args.configs)):
+        name = f"ours {sampler} {steps}" + (f" ({spacing})" if spacing else "") + f", guidance {guidance:g}"
         recorder = RecordingGenerator(load_generate_fn(
             args.checkpoint, device=args.device, seed=args.seed, steps=steps, sampler=sampler,
-            guidance=guidance,
+            guidance=guidance, timestep_spacing=spacing, snap=args.snap,
+            guidance_interval=args.guidance_interval,
         ))  # fmt: skip
-        if snapping is not None:
-            recorder.generate_fn.pipeline.snapping = snapping
-        if args.guidance_interval is not None:
-            recorder.generate_fn.pipeline.guidance_interval = interval
-        active = recorder.generate_fn.pipeline.guidance_interval
+        active = recorder.generate_fn.config.guidance_interval
         if active is not None and guidance != 1.0:
             name += f" on t {active[0]}-{active[1]}"
         variants = [(name, recorder)] + [

@@ -73,7 +73,7 @@ def test_pipeline_folder_keeps_the_index_and_encode_text_snaps(tiny_pipeline_dir
     pipe.snapping = SnapSettings(strength=0.7, k=2)
     folder = pipe.save_pretrained(tmp_path / "snapping")
     meta = json.loads((folder / "pipeline.json").read_text())
-    assert meta["prompt_snapping"] == {"k": 2, "temperature": 0.02} and meta["generation"]["snap"] == 0.7
+    assert meta["prompt_snapping"]["k"] == 2 and meta["prompt_snapping"]["temperature"] == 0.02 and meta["generation"]["snap"] == 0.7
 
     loaded = MotionPipeline.from_pretrained(folder)
     assert loaded.caption_index.texts == captions and loaded.snapping.strength == 0.7

@@ -36,9 +36,9 @@ import numpy as np
 
 from vhdiff.atomic_io import Staging
 from vhdiff.body.posing import BODIES
+from vhdiff.body.smpl_motion import SMPLMotion
 from vhdiff.commands.options import as_flag_error, check_settings
 from vhdiff.diffusion import SAMPLER_NAMES, SPACINGS
-from vhdiff.body.smpl_motion import SMPLMotion
 from vhdiff.motion.export import VIDEO_SUFFIXES, MotionExporter
 
 KEEP_CHOICES = "lower|upper|first:K|last:K"

@@ -31,8 +31,8 @@ import torch
 from torch.utils.data import Dataset
 
 from vhdiff.body.smpl_motion import SMPLMotion
-from vhdiff.motion.representation.smpl import feature_dim, to_features
 from vhdiff.motion.representation import STATS_FILE
+from vhdiff.motion.representation.smpl import feature_dim, to_features
 from vhdiff.motion.representation.stats import FeatureStats
 
 __all__ = [

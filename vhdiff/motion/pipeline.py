@@ -45,7 +45,13 @@ from vhdiff.motion.representation import STATS_FILE, MotionRepresentation, get_r
 from vhdiff.motion.representation.stats import FeatureStats
 from vhdiff.pipelines import GenerationConfig, Pipeline, make_generator
 from vhdiff.pipelines.generation import check_number
-from vhdiff.text.snapping import CAPTIONS_FILE, DEFAULT_SNAPPING, CaptionIndex, SnapSettings
+from vhdiff.text.snapping import (
+    CAPTIONS_FILE,
+    DEFAULT_SNAPPING,
+    CaptionIndex,
+    PromptMatch,
+    SnapSettings,
+)
 
 __all__ = ["Motion", "MotionGeneration", "MotionPipeline", "bundled_model_dir", "load_generate_fn"]
 
@@ -113,6 +119,9 @@ class Motion:
     features: denormalised features [T, D] as the model produced them (after clean-up).
     joints: [T, 22, 3] joint positions (metres, Y up), neutral skeleton.
     prompt: the text it was generated from; seed: the generator seed of its batch.
+    prompt_match: how close the prompt came to the model's training captions
+        (vhdiff.text.snapping.PromptMatch: nearest captions, cosine, and `far` when the model
+        has likely never seen anything like it); None for a model without a caption index.
     """
 
     smpl: SMPLMotion | None
@@ -120,6 +129,7 @@ class Motion:
     joints: np.ndarray
     prompt: str
     seed: int
+    prompt_match: PromptMatch | None = None
 
     @property
     def num_frames(self) -> int:
@@ -255,7 +265,10 @@ class MotionPipeline(Pipeline):
         }
         if self.caption_index is not None:
             self.caption_index.save(folder / CAPTIONS_FILE)
-            extra["prompt_snapping"] = {"k": self.snap_settings.k, "temperature": self.snap_settings.temperature}
+            extra["prompt_snapping"] = {
+                "k": self.snap_settings.k, "temperature": self.snap_settings.temperature,
+                "warn_below": self.snap_settings.warn_below,
+            }
         return extra
 
     @classmethod
@@ -301,6 +314,21 @@ class MotionPipeline(Pipeline):
             if self.caption_index is not None:
                 emb = self.caption_index.snap(emb, dataclasses.replace(self.snap_settings, strength=strength))
         return {"text_emb": emb}
+
+    @property
+    def prompt_warning(self) -> float:
+        """The nearest-caption cosine below which a prompt counts as far from the training
+        captions (PromptMatch.far)."""
+        return self.snap_settings.warn_below
+
+    def match_prompts(self, prompts: list[str]) -> list[PromptMatch | None]:
+        """How close each prompt comes to the training captions (None each without a caption
+        index): the nearest captions by the model's own text encoder, raw (unsnapped)."""
+        if self.caption_index is None or self.text_encoder is None:
+            return [None] * len(prompts)
+        with torch.no_grad():
+            emb = self.text_encoder.encode(list(prompts)).to(self.device, torch.float32)
+        return list(self.caption_index.match(emb, list(prompts), warn_below=self.prompt_warning))
 
     def guided_model(self, config: GenerationConfig) -> Any:
         if self.text_encoder is None:
@@ -348,6 +376,8 @@ class MotionPipeline(Pipeline):
         check_number("num_per_prompt", num_per_prompt, lo=1, hi=10_000, integer=True)
         check_number("batch_size", batch_size, lo=1, hi=100_000, integer=True)
         seed, generator = make_generator(seed, self.device)
+        unique = list(dict.fromkeys(prompts))
+        matches = dict(zip(unique, self.match_prompts(unique), strict=True))
         jobs = [(p, f) for p, f in zip(prompts, frames, strict=True) for _ in range(num_per_prompt)]
         motions: list[Motion] = []
         for start in range(0, len(jobs), batch_size):
@@ -358,7 +388,9 @@ class MotionPipeline(Pipeline):
             )
             for row, (prompt, n) in enumerate(chunk):
                 raw = self.denormalize(x[row, :n], smoothing=config.smoothing, foot_lock=config.foot_lock)
-                motions.append(self.to_motion(raw, prompt=prompt, seed=seed))
+                motion = self.to_motion(raw, prompt=prompt, seed=seed)
+                motion.prompt_match = matches[prompt]
+                motions.append(motion)
         return motions
 
     def denormalize(
@@ -466,6 +498,7 @@ class MotionPipeline(Pipeline):
                 jump_length=jump_length, jump_n_sample=jump_n_sample, generator=generator,
                 progress=progress, project_x0=project, **cond,
             )
+        match = self.match_prompts([prompt])[0]
         heading = float(root_heading(source)[0])
         start = (float(source.transl[0, 0]), float(source.transl[0, 2]))
         free = known[0].cpu().numpy() < 0.5  # [T, D]: the generated entries, which get smoothed
@@ -478,6 +511,7 @@ class MotionPipeline(Pipeline):
             m = self.to_motion(raw, prompt=prompt, seed=seed, start_heading=heading, start_xz=start)
             if m.smpl is not None:
                 m.smpl = dataclasses.replace(m.smpl, betas=np.asarray(source.betas, dtype=np.float32))
+            m.prompt_match = match
             motions.append(m)
         return motions
 
@@ -532,4 +566,5 @@ def load_generate_fn(
         return pipe.renormalize(x, frames, stats=target, smoothing=smoothing, foot_lock=foot_lock)
 
     generate_fn.pipeline = pipe  # type: ignore[attr-defined]
+    generate_fn.config = config  # type: ignore[attr-defined]
     return generate_fn

@@ -3,7 +3,14 @@
     from vhdiff.pipelines import GenerationConfig, Pipeline
 """
 
-from vhdiff.pipelines.base import FORMAT, MODEL_DIR, PIPELINE_FILE, SEED_MAX, Pipeline, make_generator
+from vhdiff.pipelines.base import (
+    FORMAT,
+    MODEL_DIR,
+    PIPELINE_FILE,
+    SEED_MAX,
+    Pipeline,
+    make_generator,
+)
 from vhdiff.pipelines.generation import GenerationConfig
 
 __all__ = ["FORMAT", "MODEL_DIR", "PIPELINE_FILE", "SEED_MAX", "GenerationConfig", "Pipeline", "make_generator"]

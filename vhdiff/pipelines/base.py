@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import torch
+from typing_extensions import Self
 
 from vhdiff.diffusion import ClassifierFreeGuidance, GaussianDiffusion, SampleOutput
 from vhdiff.pipelines.generation import GenerationConfig
@@ -133,12 +134,12 @@ class Pipeline:
         if not isinstance(version, int) or version > FORMAT:
             raise ValueError(f"{str(path)!r} was written by a newer vhdiff (format {version}); upgrade vhdiff")
         if not isinstance(meta.get("diffusion"), dict):
-            raise ValueError(f"{str(path)!r} has no \"diffusion\" section; the folder is damaged")
+            raise ValueError(f"{str(path)!r} has no \"diffusion\" section; the folder is damaged")  # noqa: TRY004
         return meta
 
     @classmethod
-    def from_pretrained(cls: type[P], path: str | os.PathLike | None = None, *,
-                        device: str | torch.device = "cpu") -> P:
+    def from_pretrained(cls, path: str | os.PathLike | None = None, *,
+                        device: str | torch.device = "cpu") -> Self:
         """Load a pipeline folder (None: the bundled model of this pipeline)."""
         folder = cls.default_folder() if path is None else Path(path)
         if folder is None:
@@ -158,7 +159,7 @@ class Pipeline:
         return cls.generation_class.from_dict(meta.get("generation") or {}, source=f"{source} \"generation\"")
 
     @classmethod
-    def _from_folder(cls: type[P], folder: Path, meta: dict[str, Any], **parts: Any) -> P:
+    def _from_folder(cls, folder: Path, meta: dict[str, Any], **parts: Any) -> Self:
         """Build from a folder's parts (model, diffusion, generation, device, info); a
         subclass reads its own files here."""
         return cls(**parts)
@@ -187,8 +188,8 @@ class Pipeline:
 
     # ------------------------------------------------------------------ training runs
     @classmethod
-    def from_run(cls: type[P], run: str | os.PathLike, *, device: str | torch.device = "cpu",
-                 ema: bool = True, **options: Any) -> P:
+    def from_run(cls, run: str | os.PathLike, *, device: str | torch.device = "cpu",
+                 ema: bool = True, **options: Any) -> Self:
         """A pipeline from a `vhdiff train` run folder (its newest checkpoint) or one of its
         checkpoints/step_* folders; EMA weights unless ema=False. `options` go to the
         subclass's `_from_run`."""
@@ -228,7 +229,7 @@ class Pipeline:
         return cls._from_run(cfg, model=model, diffusion=diffusion, device=device, info=info, **options)
 
     @classmethod
-    def _from_run(cls: type[P], config: Any, **parts: Any) -> P:
+    def _from_run(cls, config: Any, **parts: Any) -> Self:
         """Build from a run's `vhdiff.config.RunConfig` and parts (model, diffusion, device,
         info, + from_run's options); a subclass reads its data section here."""
         return cls(**parts)

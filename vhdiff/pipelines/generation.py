@@ -21,6 +21,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, TypeVar, get_type_hints
 
+from typing_extensions import Self
+
 from vhdiff.diffusion import SAMPLERS, SPACINGS
 from vhdiff.diffusion.guidance import check_guidance_interval, parse_guidance_interval
 from vhdiff.diffusion.samplers import resolve_sampler
@@ -106,7 +108,7 @@ class GenerationConfig:
                 f"outside the model's timesteps 0-{T - 1}; give T_MIN:T_MAX within 0-{T - 1}, or all"
             )
 
-    def replace(self: C, **overrides: Any) -> C:
+    def replace(self, **overrides: Any) -> Self:
         """A copy with `overrides` applied; an override of None keeps the current value (so a
         CLI passes every option and only the given ones change). Unknown names are a
         ValueError listing the fields. Use `dataclasses.replace` to set a field to None."""
@@ -131,7 +133,7 @@ class GenerationConfig:
         return out
 
     @classmethod
-    def from_dict(cls: type[C], data: dict[str, Any], *, source: str = "generation settings") -> C:
+    def from_dict(cls, data: dict[str, Any], *, source: str = "generation settings") -> Self:
         """The config of a `to_dict` dict (pipeline.json's "generation"); missing keys take
         the defaults, an unknown key is a ValueError naming it and `source`."""
         if not isinstance(data, dict):

@@ -31,9 +31,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
-__all__ = ["CAPTIONS_FILE", "DEFAULT_SNAPPING", "CaptionIndex", "SnapSettings"]
+__all__ = ["CAPTIONS_FILE", "DEFAULT_SNAPPING", "WARN_BELOW", "CaptionIndex", "PromptMatch", "SnapSettings"]
 
 CAPTIONS_FILE = "captions.safetensors"
+WARN_BELOW = 0.5
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,10 @@ class SnapSettings:
     strength: float = 0.5
     k: int = 8
     temperature: float = 0.02
+    # a prompt whose nearest training caption is less similar than this (cosine) is far from
+    # everything the model learned: `CaptionIndex.match` flags it (measured threshold:
+    # benchmarks/prompt_coverage.py, docs/prompts.md)
+    warn_below: float = WARN_BELOW
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.strength <= 1.0:
@@ -51,9 +56,36 @@ class SnapSettings:
             raise ValueError(f"prompt snapping k must be an integer >= 1; got {self.k!r}")
         if not self.temperature > 0:
             raise ValueError(f"prompt snapping temperature must be > 0; got {self.temperature}")
+        if not -1.0 <= self.warn_below <= 1.0:
+            raise ValueError(f"warn_below is a cosine in [-1, 1]; got {self.warn_below}")
 
 
 DEFAULT_SNAPPING = SnapSettings()
+
+
+@dataclass(frozen=True)
+class PromptMatch:
+    """How close one prompt comes to a model's training captions.
+
+    prompt: the text; similarity: cosine of its embedding to the nearest training caption's;
+    nearest: the nearest captions with their cosines, best first; far: similarity is below
+    the threshold it was matched with (the model has likely never seen anything like it).
+    """
+
+    prompt: str
+    similarity: float
+    nearest: tuple[tuple[str, float], ...]
+    far: bool
+
+    def warning(self) -> str | None:
+        """A one-line warning for a far prompt (None otherwise)."""
+        if not self.far:
+            return None
+        shown = "; ".join(f"{text!r} ({cos:.2f})" for text, cos in self.nearest)
+        return (
+            f"{self.prompt!r} is far from everything this model was trained on (nearest "
+            f"captions: {shown}); the motion will follow what it understood, which may not be what you asked"
+        )
 
 
 class CaptionIndex:
@@ -92,6 +124,15 @@ class CaptionIndex:
         """The k nearest training captions of each prompt embedding [B, C], with cosines."""
         values, index = self._top(emb, k)
         return [[(self.texts[j], float(v)) for v, j in zip(vs, js)] for vs, js in zip(values.tolist(), index.tolist())]
+
+    def match(
+        self, emb: Tensor, prompts: list[str], *, warn_below: float = WARN_BELOW, k: int = 3,
+    ) -> list[PromptMatch]:
+        """A PromptMatch per prompt from its raw (unsnapped) embedding, row of emb [B, C]."""
+        return [
+            PromptMatch(prompt=p, similarity=near[0][1], nearest=tuple(near), far=near[0][1] < warn_below)
+            for p, near in zip(prompts, self.nearest(emb, k=k), strict=True)
+        ]
 
     def _top(self, emb: Tensor, k: int) -> tuple[Tensor, Tensor]:
         """Cosines [B, k] and indices [B, k] of the k nearest captions of emb [B, C]."""

@@ -136,7 +136,7 @@ def test_train_two_steps_export_and_generate(tmp_path, capsys):
     def split_captions(split):
         return {c for item in MotionTextDataset(data, split, min_frames=10, max_frames=60).captions for c in item}
 
-    assert meta["generation"]["snap"] == 0.5 and meta["prompt_snapping"] == {"k": 8, "temperature": 0.02}
+    assert meta["generation"]["snap"] == 0.5 and meta["prompt_snapping"]["k"] == 8
     assert set(pipe.caption_index.texts) == split_captions("train")
     assert not (split_captions("test") - split_captions("train")) & set(pipe.caption_index.texts)
     np.testing.assert_allclose(pipe.stats.mean, np.load(data / "feature_stats.npz")["mean"])

@@ -49,12 +49,12 @@ from vhdiff.motion.representation.smpl import (
     CONTACTS,
     FEATURE_DIM,
     ROOT_VELOCITY,
-    _check_features,
-    _fk,
-    _fk_with_rotations,
-    _integrate_root,
-    _rotations_from_features,
+    check_features,
+    fk_with_rotations,
     foot_contacts,
+    forward_kinematics,
+    integrate_root,
+    rotations_from_features,
 )
 
 __all__ = ["lock_feet"]
@@ -109,8 +109,8 @@ def _pin_feet(
 ) -> np.ndarray:
     """Features [T, D] with each foot held at one spot per stance run by leg IK (lock_feet);
     rotations [T, 22, 3, 3]: the features' local rotations (step 1 leaves them as they were)."""
-    transl = _integrate_root(data, fps, 0.0, (0.0, 0.0))[1]
-    positions, global_rotations = _fk_with_rotations(rotations, transl)
+    transl = integrate_root(data, fps, 0.0, (0.0, 0.0))[1]
+    positions, global_rotations = fk_with_rotations(rotations, transl)
     out = data.copy()
     sides = ((LEFT_LEG, LEFT_FOOT_JOINTS[1]), (RIGHT_LEG, RIGHT_FOOT_JOINTS[1]))
     for side, (leg, foot) in enumerate(sides):
@@ -142,7 +142,7 @@ def lock_feet(
     before and after the stance (0 = switch at once).
     Returns float32 [T, D]; a clip of fewer than 2 frames comes back unchanged.
     """
-    data = _check_features(features)
+    data = check_features(features)
     if not isinstance(smooth, int) or smooth < 1 or smooth % 2 == 0:
         raise ValueError(f"smooth must be an odd number of frames >= 1 (1 = off), got {smooth!r}")
     if not isinstance(blend, int) or isinstance(blend, bool) or blend < 0:
@@ -152,9 +152,9 @@ def lock_feet(
     frames = data.shape[0]
     if frames < 2:
         return data.astype(np.float32)
-    psi, transl = _integrate_root(data, fps, 0.0, (0.0, 0.0))
-    rotations = _rotations_from_features(data, psi)  # [T, 22, 3, 3] local
-    joints = _fk(rotations, transl)  # [T, 22, 3]
+    psi, transl = integrate_root(data, fps, 0.0, (0.0, 0.0))
+    rotations = rotations_from_features(data, psi)  # [T, 22, 3, 3] local
+    joints = forward_kinematics(rotations, transl)  # [T, 22, 3]
     if data.shape[1] == FEATURE_DIM:
         labels = data[:, CONTACTS] > CONTACT_THRESHOLD  # [T, 4]: l ankle, l foot, r ankle, r foot
     else:

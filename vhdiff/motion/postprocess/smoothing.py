@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from vhdiff.motion.representation.smpl import CONTACTS, FEATURE_DIM, _check_features
+from vhdiff.motion.representation.smpl import CONTACTS, FEATURE_DIM, check_features
 
 __all__ = ["check_sigma", "smooth_features"]
 
@@ -44,7 +44,7 @@ def smooth_features(features: Any, *, sigma: float) -> np.ndarray:
 
     sigma: the Gaussian's standard deviation in frames (0 = unchanged).
     """
-    data = _check_features(features)
+    data = check_features(features)
     sigma = check_sigma(sigma)
     if sigma == 0 or data.shape[0] < 2:
         return data.astype(np.float32)

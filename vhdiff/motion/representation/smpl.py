@@ -73,12 +73,17 @@ __all__ = [
     "ROOT_VELOCITY",
     "YAW_VELOCITY",
     "as_frame_array",
+    "check_features",
     "feature_dim",
+    "fk_with_rotations",
     "foot_contacts",
+    "forward_kinematics",
     "from_features",
+    "integrate_root",
     "joints_from_features",
     "joints_from_motion",
     "root_heading",
+    "rotations_from_features",
     "split_heading",
     "to_features",
 ]
@@ -136,7 +141,7 @@ def _forward_difference(x: np.ndarray) -> np.ndarray:
     return np.concatenate((diff, diff[-1:]), axis=0)
 
 
-def _fk_with_rotations(
+def fk_with_rotations(
     rotmats: np.ndarray, transl: np.ndarray, rest_joints: Any = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """rotmats [T, 22, 3, 3], transl [T, 3] -> joints [T, 22, 3] and their global rotations
@@ -147,9 +152,9 @@ def _fk_with_rotations(
     return nr.forward_kinematics(rotmats, rest, BODY_PARENTS, transl)
 
 
-def _fk(rotmats: np.ndarray, transl: np.ndarray, rest_joints: Any = None) -> np.ndarray:
+def forward_kinematics(rotmats: np.ndarray, transl: np.ndarray, rest_joints: Any = None) -> np.ndarray:
     """rotmats [T, 22, 3, 3], transl [T, 3] -> joints [T, 22, 3] (float64)."""
-    return _fk_with_rotations(rotmats, transl, rest_joints)[0]
+    return fk_with_rotations(rotmats, transl, rest_joints)[0]
 
 
 def joints_from_motion(motion: SMPLMotion, *, rest_joints: Any = None) -> np.ndarray:
@@ -159,7 +164,7 @@ def joints_from_motion(motion: SMPLMotion, *, rest_joints: Any = None) -> np.nda
     is given; adds ``transl``. Equals the neutral SMPL body's joints for betas = 0.
     """
     rot = nr.axis_angle_to_matrix(motion.poses.reshape(-1, 22, 3))
-    return _fk(rot, np.asarray(motion.transl, dtype=np.float64), rest_joints)
+    return forward_kinematics(rot, np.asarray(motion.transl, dtype=np.float64), rest_joints)
 
 
 def foot_contacts(joints: np.ndarray, fps: float) -> np.ndarray:
@@ -194,7 +199,7 @@ def to_features(motion: SMPLMotion, *, contacts: bool = True) -> np.ndarray:
         nr.matrix_to_rotation_6d(rot[:, 1:]).reshape(frames, 126),
     ]
     if contacts:
-        parts.append(foot_contacts(_fk(rot, transl), fps))
+        parts.append(foot_contacts(forward_kinematics(rot, transl), fps))
     return np.concatenate(parts, axis=1).astype(np.float32)
 
 
@@ -216,14 +221,15 @@ def as_frame_array(data: Any, widths: tuple[int, ...], *, name: str, hint: str) 
     return array
 
 
-def _check_features(features: Any) -> np.ndarray:
+def check_features(features: Any) -> np.ndarray:
+    """Features [T, 140 or 136] as float64 numpy, or a ValueError naming the expected shape."""
     return as_frame_array(
         features, (FEATURE_DIM, FEATURE_DIM_NO_CONTACTS), name="features",
         hint="denormalise model outputs with FeatureStats.denormalize first",
     )  # fmt: skip
 
 
-def _integrate_root(
+def integrate_root(
     features: np.ndarray, fps: float, start_heading: float, start_xz: tuple[float, float]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Heading psi [T] and transl [T, 3] from the root features (see the module docstring)."""
@@ -237,7 +243,7 @@ def _integrate_root(
     return psi, np.stack((xz[:, 0], features[:, 0], xz[:, 1]), axis=1)
 
 
-def _rotations_from_features(features: np.ndarray, psi: np.ndarray) -> np.ndarray:
+def rotations_from_features(features: np.ndarray, psi: np.ndarray) -> np.ndarray:
     """Local rotation matrices [T, 22, 3, 3] (root first)."""
     frames = features.shape[0]
     root = nr.yaw_matrix(psi) @ nr.rotation_6d_to_matrix(features[:, ROOT_TILT])
@@ -259,9 +265,9 @@ def from_features(
     raw network outputs are valid), ignores contact labels. betas default to zeros.
     Returns float32 arrays.
     """
-    data = _check_features(features)
-    psi, transl = _integrate_root(data, fps, float(start_heading), start_xz)
-    pose = nr.matrix_to_axis_angle(_rotations_from_features(data, psi)).astype(np.float32)
+    data = check_features(features)
+    psi, transl = integrate_root(data, fps, float(start_heading), start_xz)
+    pose = nr.matrix_to_axis_angle(rotations_from_features(data, psi)).astype(np.float32)
     return SMPLMotion(
         global_orient=pose[:, 0],
         body_pose=pose[:, 1:],
@@ -279,6 +285,6 @@ def joints_from_features(
     start_xz: tuple[float, float] = (0.0, 0.0),
 ) -> np.ndarray:
     """Joint positions [T, 22, 3] (float32) from (denormalised) features, neutral skeleton."""
-    data = _check_features(features)
-    psi, transl = _integrate_root(data, fps, float(start_heading), start_xz)
-    return _fk(_rotations_from_features(data, psi), transl).astype(np.float32)
+    data = check_features(features)
+    psi, transl = integrate_root(data, fps, float(start_heading), start_xz)
+    return forward_kinematics(rotations_from_features(data, psi), transl).astype(np.float32)
