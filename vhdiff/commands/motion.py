@@ -323,7 +323,9 @@ def generate(args: argparse.Namespace, plan: _Plan) -> list[Any]:
     except ValueError as exc:
         raise as_flag_error(exc) from None
     if plan.source is None:
-        return pipe(plan.prompts, num_per_prompt=args.num, seed=args.seed, **overrides)
+        motions = pipe(plan.prompts, num_per_prompt=args.num, seed=args.seed, **overrides)
+        warn_far_prompts(motions)
+        return motions
     motions = []
     for i, prompt in enumerate(plan.prompts):
         seed = None if args.seed is None else args.seed + i
@@ -332,7 +334,18 @@ def generate(args: argparse.Namespace, plan: _Plan) -> list[Any]:
             steps=overrides["edit_steps"], guidance=overrides["guidance"], snap=overrides["snap"],
             smoothing=overrides["smoothing"],
         )  # fmt: skip
+    warn_far_prompts(motions)
     return motions
+
+
+def warn_far_prompts(motions: list[Any]) -> None:
+    """One stderr line per prompt far from everything the model was trained on."""
+    seen = set()
+    for motion in motions:
+        match = motion.prompt_match
+        if match is not None and match.far and motion.prompt not in seen:
+            seen.add(motion.prompt)
+            print(f"vhdiff motion: warning: {match.warning()}", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -34,7 +34,7 @@ from torch import Tensor
 __all__ = ["CAPTIONS_FILE", "DEFAULT_SNAPPING", "WARN_BELOW", "CaptionIndex", "PromptMatch", "SnapSettings"]
 
 CAPTIONS_FILE = "captions.safetensors"
-WARN_BELOW = 0.5
+WARN_BELOW = 0.55
 
 
 @dataclass(frozen=True)
