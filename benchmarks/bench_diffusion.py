@@ -13,7 +13,7 @@ sampled spread is the solver's own (no Monte-Carlo noise). Ours per spacing and 
 against diffusers' DPMSolverMultistepScheduler (default, use_lu_lambdas, order 3) and
 UniPCMultistepScheduler, at 10 and 20 model calls on the linear and cosine schedules.
 
-    python benchmarks/bench_diffusion.py [--rounds 15] [--steps 20] [--accuracy]
+    python benchmarks/bench_diffusion.py [--rounds 15] [--steps 20] [--threads 1] [--accuracy]
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class Small(nn.Module):
 
 
 class Mid(nn.Module):
-    """~5M params on x [8, 120, 263]: a motion-sized per-frame MLP + temporal conv."""
+    """~5M params on x [4, 120, 263]: a motion-sized per-frame MLP + temporal conv."""
 
     def __init__(self, d=263, h=768):
         super().__init__()
@@ -181,13 +181,16 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--steps", type=int, default=20)
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (default 1: steadier when other jobs share the cores)")
     ap.add_argument("--accuracy", action="store_true", help="also print the solver-accuracy table")
     args = ap.parse_args()
+    torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     print(f"machine: {platform.machine()} {platform.processor() or ''}, {torch.get_num_threads()} torch threads, "
           f"torch {torch.__version__}")
     bench_time("small", Small(), (256, 2), args.steps, args.rounds)
-    bench_time("mid", Mid(), (8, 120, 263), args.steps, max(3, args.rounds // 3))
+    bench_time("mid", Mid(), (4, 120, 263), args.steps, max(5, args.rounds // 2))
     if args.accuracy:
         bench_accuracy()
 
