@@ -7,6 +7,7 @@ import torch
 
 from tests.diffusion.oracle import MU, SIGMA, GaussianOracle, sample_data
 from vhdiff.diffusion import (
+    SAMPLER_NAMES,
     ClassifierFreeGuidance,
     GaussianDiffusion,
     NoiseSchedule,
@@ -113,7 +114,7 @@ def test_guided_sampling_runs_through_every_sampler():
     schedule = NoiseSchedule.linear(T=100)
     d = GaussianDiffusion(schedule, prediction="x0")
     guided = ClassifierFreeGuidance(CondModel(), 2.0)
-    for sampler in ("ddpm", "ddim", "dpm++"):
+    for sampler in SAMPLER_NAMES:
         out = d.sample(guided, (5, 3), sampler=sampler, steps=10, text_emb=torch.ones(5, 3))
         assert out.sample.shape == (5, 3) and torch.isfinite(out.sample).all()
 

@@ -4,7 +4,14 @@ import pytest
 import torch
 
 from tests.diffusion.oracle import MU, SIGMA, GaussianOracle
-from vhdiff.diffusion import GaussianDiffusion, NoiseSchedule, timestep_grid
+from vhdiff.diffusion import (
+    SAMPLER_NAMES,
+    SAMPLERS,
+    SPACINGS,
+    GaussianDiffusion,
+    NoiseSchedule,
+    timestep_grid,
+)
 
 N = 6000
 
@@ -15,7 +22,7 @@ def _stats_error(x):
     return mean_err, cov_err
 
 
-FAST = [("ddim", 50, 0.06), ("dpm++", 20, 0.05), ("ddpm", 100, 0.08)]
+FAST = [("ddim", 50, 0.06), ("dpm++", 20, 0.05), ("dpm-hybrid", 20, 0.05), ("ddpm", 100, 0.08)]
 
 
 @pytest.mark.parametrize(
@@ -51,7 +58,7 @@ def test_zero_terminal_snr_with_v_prediction_samples_correctly():
     schedule = NoiseSchedule.linear().rescale_zero_terminal_snr()
     model = GaussianOracle(schedule, MU, SIGMA, "v")
     diffusion = GaussianDiffusion(schedule, prediction="v")
-    for sampler, steps in (("ddim", 50), ("dpm++", 25)):
+    for sampler, steps in (("ddim", 50), ("dpm++", 25), ("dpm-hybrid", 25)):
         out = diffusion.sample(model, (N, 3), sampler=sampler, steps=steps,
                                generator=torch.Generator().manual_seed(0), dtype=torch.float64)
         mean_err, cov_err = _stats_error(out.sample)
@@ -110,6 +117,46 @@ def test_timestep_grids():
     assert timestep_grid(1000, 10, "leading").tolist() == [900, 800, 700, 600, 500, 400, 300, 200, 100, 0]
     assert timestep_grid(1000, 4, "linspace").tolist() == [999, 666, 333, 0]
     assert timestep_grid(1000, 1000, "trailing").tolist() == list(range(999, -1, -1))
+    for spacing in SPACINGS:  # every spacing keeps all T steps when asked for T
+        assert timestep_grid(NoiseSchedule.cosine(T=100), 100, spacing).tolist() == list(range(99, -1, -1))
+
+
+@pytest.mark.parametrize("schedule", [NoiseSchedule.linear(), NoiseSchedule.cosine(),
+                                      NoiseSchedule.linear().rescale_zero_terminal_snr()])
+@pytest.mark.parametrize("spacing", ["logsnr", "karras"])
+@pytest.mark.parametrize("steps", [2, 5, 10, 20, 50])
+def test_logsnr_and_karras_grids_run_from_T_minus_1_to_0_with_every_point_distinct(schedule, spacing, steps):
+    grid = timestep_grid(schedule, steps, spacing)
+    assert grid.numel() == steps and grid[0] == 999 and grid[-1] == 0
+    assert (grid[1:] < grid[:-1]).all()
+
+
+def test_logsnr_grid_is_uniform_in_log_snr():
+    s = NoiseSchedule.linear()
+    log_snr = torch.log(s.alphas_cumprod / (1 - s.alphas_cumprod))
+    gaps = log_snr[timestep_grid(s, 10, "logsnr")].diff()
+    assert (gaps.max() - gaps.min()) / gaps.mean().abs() < 0.1  # as even as integer indices allow
+    # cosine's clipped last beta: log-SNR drops by 7 from t = 998 to 999, where a uniform
+    # grid would put a second point; the rest is re-planned, the grid keeps its 10 points
+    cos = NoiseSchedule.cosine()
+    grid = timestep_grid(cos, 10, "logsnr")
+    assert grid[:2].tolist() == [999, 998]
+    rest = torch.log(cos.alphas_cumprod / (1 - cos.alphas_cumprod))[grid[1:]].diff()
+    assert (rest.max() - rest.min()) / rest.mean().abs() < 0.1
+    with pytest.raises(ValueError, match="needs the NoiseSchedule"):
+        timestep_grid(1000, 10, "logsnr")
+
+
+def test_sampler_table_and_default_spacings():
+    assert tuple(SAMPLERS) == SAMPLER_NAMES == ("ddpm", "ddim", "dpm++", "dpm-hybrid")
+    schedule = NoiseSchedule.linear()
+    diffusion, model = GaussianDiffusion(schedule), GaussianOracle(schedule, MU, SIGMA)
+    for name, spec in SAMPLERS.items():
+        out = diffusion.sample(model, (4, 3), sampler=name, steps=8)  # None: the sampler's default
+        assert out.timesteps.tolist() == timestep_grid(schedule, 8, spec.default_spacing).tolist()
+        explicit = diffusion.sample(model, (4, 3), sampler=name, steps=8, timestep_spacing="leading")
+        assert explicit.timesteps.tolist() == timestep_grid(schedule, 8, "leading").tolist()
+    assert SAMPLERS["dpm++"].default_spacing == SAMPLERS["dpm-hybrid"].default_spacing == "logsnr"
 
 
 def test_clipping_is_off_by_default_and_available():
@@ -133,7 +180,7 @@ def _zero(x, t, **cond):
 
 def test_bad_sampler_arguments():
     diffusion = GaussianDiffusion(NoiseSchedule.linear(T=100))
-    with pytest.raises(ValueError, match="unknown sampler 'euler'.*'ddpm', 'ddim', 'dpm\\+\\+'"):
+    with pytest.raises(ValueError, match="unknown sampler 'euler'.*'ddpm', 'ddim', 'dpm\\+\\+', 'dpm-hybrid'"):
         diffusion.sample(_zero, (2, 3), sampler="euler")
     with pytest.raises(ValueError, match=r"steps must be an int in \[1, 100\]"):
         diffusion.sample(_zero, (2, 3), sampler="ddim", steps=101)

@@ -17,7 +17,7 @@ from torch import Tensor
 from vhdiff.diffusion.gaussian import DiffusionProcess, Model
 from vhdiff.diffusion.grids import Spacing
 from vhdiff.diffusion.helpers import broadcast_mask, progress_bar, randn_like
-from vhdiff.diffusion.samplers import SampleOutput, run_sampler, sampler_grid
+from vhdiff.diffusion.samplers import SampleOutput, SamplerName, run_sampler, sampler_grid
 
 
 def sdedit(
@@ -26,7 +26,7 @@ def sdedit(
     x0: Tensor,
     *,
     strength: float = 0.5,
-    sampler: str = "ddim",
+    sampler: SamplerName = "ddim",
     steps: int | None = None,
     eta: float = 0.0,
     generator: torch.Generator | None = None,
@@ -98,9 +98,9 @@ def inpaint(
 ) -> SampleOutput:
     """Fill in x where known_mask == 0, keeping x_known where known_mask == 1 (RePaint).
 
-    DDPM ancestral steps (respaced to `steps` when given, on `timestep_spacing`, None = the
-    ddpm sampler's default); before each reverse step's
-    result is kept, its known part is replaced by a fresh sample of q(x_{t-1} | x_known).
+    DDPM ancestral steps (respaced to `steps` when given, on `timestep_spacing`; None = the
+    ddpm sampler's default); before each reverse step's result is kept, its known part is
+    replaced by a fresh sample of q(x_{t-1} | x_known).
     jump_n_sample > 1 resamples: every `jump_length` steps the walk re-noises back up
     `jump_length` steps and denoises again, harmonising known and generated parts.
     known_mask: broadcastable to x over its leading dims (1 = keep).

@@ -4,7 +4,8 @@ Every sampler is a short function with one signature (k-diffusion's shape)::
 
     fn(denoise: Denoiser, x: Tensor, grid: Grid, *, eta: float, noise: NoiseFn) -> x_0
 
-It walks the descending grid of TRAINING timesteps t_0 > t_1 > ... > t_{N-1}, calls
+x [B, ...] is the state at t_0 (e.g. x_T), x_0 [B, ...] the result; `noise(like)` draws
+standard normal noise of like's shape from the run's generator. It walks the descending grid of TRAINING timesteps t_0 > t_1 > ... > t_{N-1}, calls
 ``denoise(x, i)`` once per grid step (the model at t_i: one function evaluation) and ends at
 clean data. The model only ever sees training indices (DESIGN.md). The grid's coefficients
 are Python floats, so a step costs the model call plus a handful of fused tensor ops.
@@ -268,15 +269,15 @@ SAMPLERS: dict[str, SamplerSpec] = {
 assert tuple(SAMPLERS) == SAMPLER_NAMES, "SAMPLERS and SamplerName must list the same samplers"
 
 
-def resolve_sampler(name: str) -> str:
-    """The sampler's canonical name (aliases resolved); ValueError listing SAMPLER_NAMES."""
+def resolve_sampler(name: str) -> SamplerName:
+    """The sampler's canonical name (SAMPLER_ALIASES resolved); ValueError listing SAMPLER_NAMES."""
     name = SAMPLER_ALIASES.get(name, name)
     check_choice("sampler", name, SAMPLER_NAMES)
-    return name
+    return name  # type: ignore[return-value]
 
 
 def sampler_grid(
-    schedule: NoiseSchedule, sampler: str, *, steps: int | None = None,
+    schedule: NoiseSchedule, sampler: SamplerName, *, steps: int | None = None,
     timestep_spacing: Spacing | None = None, timesteps: Sequence[int] | Tensor | None = None,
 ) -> Tensor:
     """The descending training-timestep grid a sampler walks (long [N], CPU).
@@ -299,7 +300,7 @@ def sample(
     model: Model,
     shape: Sequence[int],
     *,
-    sampler: str = "ddpm",
+    sampler: SamplerName = "ddpm",
     steps: int | None = None,
     eta: float = 0.0,
     timestep_spacing: Spacing | None = None,
@@ -349,7 +350,7 @@ def run_sampler(
     x_t: Tensor,
     grid: Tensor,
     *,
-    sampler: str,
+    sampler: SamplerName,
     eta: float = 0.0,
     generator: torch.Generator | None = None,
     return_intermediates: Iterable[int] = (),
