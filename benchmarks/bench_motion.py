@@ -1,19 +1,22 @@
-"""Text-to-motion speed: one 6 s motion (120 frames at 20 fps), DDIM 50 steps, guidance 2.5.
+"""Text-to-motion speed: one 6 s motion (120 frames at 20 fps) with the model's own settings.
 
 Run: python benchmarks/bench_motion.py [--checkpoint DIR] [--runs 3] [--size 512]
 
 Prints, for the bundled model (or --checkpoint; when the bundled weights are not installed
 yet, a RANDOM model of the same config, configs/motion_synthetic.yaml, and it says so):
 
-1. end to end: `vhdiff motion PROMPT --out walk.mp4` run in this process (cli.main), i.e.
+1. end to end: `vhdiff motion PROMPT --out walk.mp4` run in this process (cli.main) with the
+   model's generation settings (pipeline.json), i.e.
    everything but the interpreter start and `import torch`: model and text-encoder
    loading, generation, posing the mannequin, rendering a SIZE x SIZE MP4, writing the
    .npz. Measured first, so the lazy imports (pyrender, tokenizers, ...) count. Split into
    load + generate and pose + render + write, the latter into posing, starting the
    renderer (importing pyrender and OpenGL) and drawing the frames while ffmpeg encodes;
-2. generation alone, warm (text encoding + 50 guided DDIM steps + features -> SMPL), the
-   median of --runs calls, with guidance at every step and on t 500-999 only (a guidance
-   interval), and without guidance for comparison;
+2. generation alone, warm (text encoding + sampling + features -> SMPL): the model's settings
+   against reference settings (DDIM 50 on the trailing grid, the motion default before
+   issue 18, with guidance at every step and on t 500-999 only, and without guidance),
+   --runs interleaved rounds (each round runs every setting once), medians, and each
+   setting's median ratio to the model's;
 3. the output clean-ups on that motion (smoothing, foot locking with and without leg IK),
    the median of 20 calls each;
 4. peak resident memory of the process (resource.getrusage ru_maxrss) after step 1 and at
@@ -38,7 +41,7 @@ import torch
 
 from vhdiff.motion.pipeline import MotionPipeline, bundled_model_dir
 
-PROMPT = "a person walks forward and waves"
+PROMPT = "a person walks forward"
 CONFIG = Path(__file__).resolve().parents[1] / "configs" / "motion_synthetic.yaml"
 
 
@@ -72,7 +75,7 @@ def random_model_dir(folder: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", default=None, help="pipeline folder (default: bundled)")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--seconds", type=float, default=6.0)
     args = parser.parse_args()
@@ -137,7 +140,7 @@ def main() -> None:
         raise SystemExit(f"vhdiff motion failed with status {status}")
     after_cli = peak_mb()
     print(
-        f"end to end `vhdiff motion` ({args.seconds:g} s, DDIM 50, guidance 2.5, "
+        f"end to end `vhdiff motion` ({args.seconds:g} s, the model's settings, "
         f"{args.size}x{args.size} MP4, mannequin): {end_to_end:.2f} s; "
         f"peak memory so far {after_cli:.0f} MB"
     )
@@ -154,26 +157,30 @@ def main() -> None:
     pipe = MotionPipeline.from_pretrained(checkpoint)
     frames = pipe.frames_for(args.seconds)
     pipe([PROMPT], seconds=args.seconds, steps=2, seed=0)  # warm-up
-    default_interval = pipe.guidance_interval
-    rows = (("guidance 2.5 at every step", 2.5, None),
-            ("guidance 2.5 at t 500-999 only", 2.5, (500, 999)),
-            ("no guidance (1.0)", 1.0, None))  # fmt: skip
-    for label, guidance, interval in rows:
-        pipe.guidance_interval = interval
-        if guidance != 1.0 and interval == default_interval:
-            label += " (the model's setting)"
-        times = []
-        runs = args.runs if guidance != 1.0 else 1
-        for run in range(runs):
+    g = pipe.generation
+    ddim = {"sampler": "ddim", "steps": 50, "timestep_spacing": "trailing"}
+    rows = {
+        f"the model's settings ({g.sampler} {g.resolved_steps}, {g.resolved_spacing}, guidance "
+        f"{g.guidance:g}" + (f" on t {g.guidance_interval[0]}-{g.guidance_interval[1]})" if g.guidance_interval else ")"): {},
+        "DDIM 50, guidance 2.5 at every step": {**ddim, "guidance": 2.5, "guidance_interval": "all"},
+        "DDIM 50, guidance 2.5 on t 500-999": {**ddim, "guidance": 2.5, "guidance_interval": (500, 999)},
+        "DDIM 50, no guidance (1.0)": {**ddim, "guidance": 1.0},
+    }
+    times: dict[str, list[float]] = {name: [] for name in rows}
+    for run in range(args.runs):  # interleaved: every setting once per round
+        for name, settings in rows.items():
             start = time.perf_counter()
-            motion = pipe([PROMPT], seconds=args.seconds, steps=50, sampler="ddim",
-                          guidance=guidance, seed=run)[0]  # fmt: skip
-            times.append(time.perf_counter() - start)
-        assert motion.smpl.num_frames == frames
+            motion = pipe([PROMPT], seconds=args.seconds, seed=run, **settings)[0]
+            times[name].append(time.perf_counter() - start)
+            assert motion.smpl.num_frames == frames
+    base = times[next(iter(rows))]
+    for name, ts in times.items():
+        ratio = statistics.median(t / b for t, b in zip(ts, base))
         print(
-            f"generation, {frames} frames, DDIM 50, {label}: median {statistics.median(times):.2f} s "
-            f"(min {min(times):.2f} s over {runs} run{'s' * (runs > 1)})"
+            f"generation, {frames} frames, {name}: median {statistics.median(ts):.2f} s "
+            f"(min {min(ts):.2f} s, {args.runs} interleaved runs; x{ratio:.2f} the model's settings)"
         )
+    motion = pipe([PROMPT], seconds=args.seconds, seed=0)[0]
     from vhdiff.motion.postprocess.foot_lock import lock_feet
     from vhdiff.motion.postprocess.smoothing import smooth_features
 

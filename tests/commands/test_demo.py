@@ -5,7 +5,7 @@ import pytest
 
 from vhdiff.body.smpl_motion import SMPLMotion
 from vhdiff.cli import main
-from vhdiff.commands.demo import DEMO_PROMPTS
+from vhdiff.motion.demo import DEMO_PROMPTS
 
 
 @pytest.mark.slow

@@ -1,24 +1,17 @@
 """`vhdiff demo`: the main job - text to SMPL motion with the bundled model, offline.
 
 Writes to --out, for each demo prompt, NAME.mp4 (the mannequin body, 512x512), NAME.npz
-(SMPL parameters) and NAME.bvh, through the same code as `vhdiff motion`; then an edit:
-the legs and path of the first motion kept, the upper body regenerated from another
-prompt (`vhdiff motion --edit ... --keep lower`). `--toy` runs the 2-D toy of the
-diffusion core instead (trains a small denoiser, samples DDPM / DDIM / DPM-Solver++).
+(SMPL parameters) and NAME.bvh, through the library the `vhdiff motion` command uses
+(`vhdiff.motion.demo`); then an edit: the legs and path of the first motion kept, the upper
+body regenerated from another prompt; and overview.png, four frames of every motion.
+`--toy` runs the 2-D toy of the diffusion core instead (trains a small denoiser, samples
+DDPM / DDIM / DPM-Solver++).
 """
 
 from __future__ import annotations
 
 import argparse
-import time
 from pathlib import Path
-
-DEMO_PROMPTS = {
-    "walk_wave": "a person walks forward and waves",
-    "jump": "someone jumps up and down on the spot",
-    "turn": "a person walks in a circle turning left",
-}
-EDIT_PROMPT = "a person raises both arms above the head"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,23 +25,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.toy:
         return run_toy(args)
-    from vhdiff.cli import main
+    from vhdiff.motion.demo import run_motion_demo
 
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
-    for name, prompt in DEMO_PROMPTS.items():
-        code = main(["motion", prompt, "--length", "6", "--seed", str(args.seed), "--bvh",
-                     "--size", str(args.size), "--out", str(out / f"{name}.mp4")])
-        if code:
-            return code
-    first = next(iter(DEMO_PROMPTS))
-    code = main(["motion", EDIT_PROMPT, "--edit", str(out / f"{first}.npz"), "--keep", "lower",
-                 "--seed", str(args.seed), "--size", str(args.size),
-                 "--out", str(out / f"{first}_edit_upper.mp4")])
-    if code:
-        return code
-    print(f"demo done in {time.perf_counter() - start:.1f} s: {out}/ (MP4 + SMPL .npz + BVH per prompt)")
+    if not 16 <= args.size <= 4096:
+        raise ValueError(f"--size must be between 16 and 4096 pixels, got {args.size}")
+    result = run_motion_demo(Path(args.out), seed=args.seed, size=args.size, log=print)
+    print(f"demo done in {result.seconds:.1f} s: {args.out}/ (MP4 + SMPL .npz + BVH per prompt, overview.png)")
     return 0
 
 
