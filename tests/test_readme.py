@@ -26,7 +26,7 @@ README = (REPO / "README.md").read_text(encoding="utf-8")
 
 
 def python_blocks(text: str) -> list[str]:
-    return re.findall(r"```python\n(.*?)```", text, re.S)
+    return re.findall(r"```python\n(.*?)```", text, re.DOTALL)
 
 
 def motion_commands() -> list[list[str]]:
