@@ -38,11 +38,14 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from vhdiff.atomic_io import FolderKind
 from vhdiff.body.smpl_motion import SMPLMotion
 
-__all__ = ["PIPELINE_FILE", "Motion", "MotionPipeline", "bundled_model_dir", "load_generate_fn"]
+__all__ = ["PIPELINE_FILE", "PIPELINE_FOLDER", "Motion", "MotionPipeline", "bundled_model_dir", "load_generate_fn"]
 
 PIPELINE_FILE = "pipeline.json"
+# a folder save_pretrained wrote: it holds pipeline.json, written last (vhdiff.atomic_io's replace rule)
+PIPELINE_FOLDER = FolderKind.with_file("pipeline folder", PIPELINE_FILE)
 PIPELINE_CLASS = "MotionPipeline"
 FORMAT = 1
 STATS_FILE = "feature_stats.npz"
@@ -196,13 +199,14 @@ class MotionPipeline:
 
     def save_pretrained(self, directory: str | os.PathLike, *, fp16: bool = False) -> Path:
         """Write the pipeline folder (fp16 weights with `fp16=True`); atomic: the folder is
-        written under a temporary name and renamed over `directory`."""
+        written under a temporary name and renamed over `directory`, which may be missing,
+        empty or an earlier pipeline folder (any other non-empty folder: FileExistsError)."""
         import copy
 
         from vhdiff.atomic_io import atomic_folder
 
         out = Path(directory)
-        with atomic_folder(out) as tmp:
+        with atomic_folder(out, kind=PIPELINE_FOLDER, force=True) as tmp:
             model = copy.deepcopy(self.model).cpu()
             if fp16:
                 model = model.half()
