@@ -34,9 +34,10 @@ from typing import Any
 
 import numpy as np
 
-from vhdiff.atomic_io import Staging
+from vhdiff.atomic_io import Staging, check_writable
 from vhdiff.body.posing import BODIES
 from vhdiff.body.smpl_motion import SMPLMotion
+from vhdiff.commands.options import MAX_BATCH, MAX_MOTIONS, check_range, check_seed
 from vhdiff.motion.export import VIDEO_SUFFIXES, MotionExporter
 
 SAMPLERS = ("ddim", "ddpm", "dpm++")
@@ -150,7 +151,11 @@ def _read_prompts(args: argparse.Namespace) -> list[str]:
         raise ValueError("give either a PROMPT or --prompts FILE, not both")
     if args.prompts is not None:
         path = Path(args.prompts)
-        if not path.is_file():
+        if path.is_dir():
+            raise IsADirectoryError(
+                f"--prompts {str(path)!r} is a folder; name a UTF-8 text file with one prompt per line"
+            )
+        if not path.exists():
             raise FileNotFoundError(f"--prompts file not found: {str(path)!r}")
         try:
             text = path.read_bytes().decode("utf-8")
@@ -163,7 +168,8 @@ def _read_prompts(args: argparse.Namespace) -> list[str]:
         prompts = [p for p in prompts if p and not p.startswith("#")]
         if not prompts:
             raise ValueError(
-                f"--prompts file {str(path)!r} holds no prompts; write one prompt per line"
+                f"--prompts file {str(path)!r} holds no prompts ({'it is empty' if not text else 'only blank and #-lines'}); "
+                "write one prompt per line"
             )
         return prompts
     if args.prompt is None:
@@ -234,11 +240,35 @@ def _check_device(name: str) -> None:
         raise ValueError(f"--device {name}: no CUDA GPU is available here; use --device cpu")
 
 
+def check_sizes(args: argparse.Namespace, prompts: int) -> None:
+    """The options that size the work and its memory, each within its range (one message
+    form, `vhdiff.commands.options`); --length is bounded by the model when it loads."""
+    from vhdiff.motion.postprocess.smoothing import check_sigma
+
+    check_range("--num", args.num, 1, MAX_MOTIONS, unit="motions per prompt")
+    if prompts * args.num > MAX_BATCH:
+        raise ValueError(
+            f"{prompts} prompts x --num {args.num} = {prompts * args.num} motions, more than "
+            f"{MAX_BATCH} in one call; split the prompts over several calls"
+        )
+    check_range("--size", args.size, 16, 4096, unit="pixels")
+    if args.smoothing is not None:
+        check_sigma(args.smoothing, name="--smoothing")
+    check_seed("--seed", args.seed, uses=prompts if args.edit is not None else 1)
+
+
+def check_outputs(plan: _Plan, exporter: MotionExporter, count: int) -> None:
+    """Before any motion is made: every output of `count` motions can be put in place
+    (`MotionExporter.check_outputs`) and the output folder takes a real write."""
+    for stem in plan.names(count):
+        exporter.check_outputs(stem)
+    check_writable(plan.stem.parent)
+
+
 def validate(args: argparse.Namespace) -> _Plan:
     """Check every option that needs no model; raises ValueError / FileNotFoundError."""
     prompts = _read_prompts(args)
-    if args.num < 1:
-        raise ValueError(f"--num must be at least 1, got {args.num}")
+    check_sizes(args, len(prompts))
     if args.steps < 1:
         raise ValueError(f"--steps must be at least 1, got {args.steps}")
     if not np.isfinite(args.guidance) or args.guidance < 0:
@@ -254,15 +284,11 @@ def validate(args: argparse.Namespace) -> _Plan:
             parse_guidance_interval(args.guidance_interval)
         except ValueError as exc:
             raise ValueError(f"--guidance-interval: {exc}") from None
-    if args.smoothing is not None and (not np.isfinite(args.smoothing) or args.smoothing < 0):
-        raise ValueError(f"--smoothing must be a number of frames >= 0 (0 = off), got {args.smoothing}")
     if args.edit is not None and args.foot_lock:
         raise ValueError("--foot-lock applies to new motions, not to --edit (it would move the kept path); drop it")
     if args.length is not None and (not np.isfinite(args.length) or args.length <= 0):
         raise ValueError(f"--length must be a positive number of seconds, got {args.length}")
     _check_device(args.device)
-    if not 16 <= args.size <= 4096:
-        raise ValueError(f"--size must be between 16 and 4096 pixels, got {args.size}")
     out = Path(args.out)
     suffix = out.suffix.lower()
     if suffix not in VIDEO_SUFFIXES + (".npz",):
@@ -345,20 +371,19 @@ def generate(args: argparse.Namespace, plan: _Plan) -> list[Any]:
 
 def run(args: argparse.Namespace) -> int:
     plan = validate(args)
-    motions = generate(args, plan)
-    stems = plan.names(len(motions))
     exporter = MotionExporter(
         body=args.body, smpl_dir=args.smpl_dir, video=plan.video_suffix, size=args.size,
         bvh=args.bvh, obj=args.obj,
     )
-    staging = Staging()
+    check_outputs(plan, exporter, len(plan.prompts) * args.num)
+    motions = generate(args, plan)
+    stems = plan.names(len(motions))
     written: list[list[Path]] = []
     try:
-        for motion, stem in zip(motions, stems):
-            written.append(exporter.export(motion.smpl, motion.prompt, stem, staging))
-        staging.commit()
-    except BaseException as exc:
-        staging.discard()
+        with Staging() as staging:  # all outputs appear together, or none (a failure discards)
+            for motion, stem in zip(motions, stems):
+                written.append(exporter.export(motion.smpl, motion.prompt, stem, staging))
+    except Exception as exc:
         from vhdiff.viz.gl import GLUnavailableError
 
         if isinstance(exc, GLUnavailableError):  # one line, like the CLI's user errors
