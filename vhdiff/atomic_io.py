@@ -64,6 +64,7 @@ __all__ = [
     "delete_folder",
     "output_error",
     "partial_prefix",
+    "pid_alive",
     "remove_stale_partials",
     "write_npz_atomic",
     "write_text_atomic",
@@ -202,7 +203,8 @@ def partial_prefix(name: str) -> str:
     return f".{name}{PARTIAL}{os.getpid()}@{_host_tag()}-"
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` runs on this host (this process included)."""
     if pid == os.getpid():
         return True
     try:
@@ -230,7 +232,7 @@ def remove_stale_partials(folder: str | os.PathLike) -> list[Path]:
     host = _host_tag()
     for entry in entries:
         match = _PARTIAL_NAME.match(entry.name)
-        if match is None or match["host"] != host or _alive(int(match["pid"])):
+        if match is None or match["host"] != host or pid_alive(int(match["pid"])):
             continue
         try:
             if entry.is_dir() and not entry.is_symlink():

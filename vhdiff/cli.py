@@ -14,6 +14,8 @@ the types in `USER_ERRORS` and reach the user as one line on stderr with exit st
 never a traceback; so does an output that cannot be written (a full disk, a read-only
 folder: `vhdiff.atomic_io.output_error`). Set VHDIFF_DEBUG=1 to see the traceback anyway.
 
+Library warnings reach the user as one line too, `vhdiff NAME: warning: ...`.
+
 Ctrl-C exits with status 130, SIGTERM with 143: SIGTERM raises `Terminated`, a
 KeyboardInterrupt, in the main thread, so a command cleans up after both alike (staged
 outputs are discarded, `vhdiff.atomic_io.Staging`).
@@ -24,9 +26,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import signal
 import sys
 import threading
+import warnings
+from collections.abc import Callable
+from typing import Any
 
 from vhdiff.atomic_io import OutputError, output_error
 
@@ -99,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
     try:
-        status = module.run(args)
+        with warnings.catch_warnings():  # restores showwarning afterwards
+            warnings.showwarning = _one_line_warnings(name)
+            status = module.run(args)
     except USER_ERRORS as exc:
         if os.environ.get("VHDIFF_DEBUG"):
             raise
@@ -109,6 +117,11 @@ def main(argv: list[str] | None = None) -> int:
         if error is None or os.environ.get("VHDIFF_DEBUG"):
             raise
         return _user_error(name, error)
+    except (MemoryError, RuntimeError) as exc:  # torch's CPU and CUDA allocators
+        message = _out_of_memory(exc)
+        if message is None or os.environ.get("VHDIFF_DEBUG"):
+            raise
+        return _user_error(name, message)
     except Terminated:
         print(f"vhdiff {name}: terminated", file=sys.stderr)
         return 143
@@ -119,6 +132,29 @@ def main(argv: list[str] | None = None) -> int:
         if in_main:
             signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
     return int(status or 0)
+
+
+def _one_line_warnings(name: str) -> Callable[..., None]:
+    """A `warnings.showwarning` that prints `vhdiff NAME: warning: MESSAGE`."""
+
+    def show(message: object, category: object, filename: str, lineno: int, file: Any = None,
+             line: str | None = None) -> None:
+        print(f"vhdiff {name}: warning: {message}", file=sys.stderr if file is None else file)
+
+    return show
+
+
+def _out_of_memory(exc: BaseException) -> str | None:
+    """One line for an allocation that failed (sizes the user chose were too large), or None."""
+    text = str(exc)
+    if not isinstance(exc, MemoryError) and "can't allocate memory" not in text and "out of memory" not in text:
+        return None
+    asked = re.search(r"tried to allocate (\d+(?:\.\d+)?) ?(bytes|[KMGTP]i?B)", text)
+    amount = "" if asked is None else f" ({asked[1]} {asked[2]} asked for at once)"
+    return (
+        f"out of memory{amount}: the sizes chosen (batch size, model size, --num, --size, ...) "
+        "need more memory than this machine has; choose smaller ones"
+    )
 
 
 def _user_error(name: str, message: object) -> int:
