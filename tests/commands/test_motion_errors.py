@@ -165,3 +165,49 @@ def test_cuda_without_a_gpu(capsys, no_model):
     if torch.cuda.is_available():
         pytest.skip("this machine has a CUDA GPU")
     assert "no CUDA GPU is available" in error_of(["walk", "--device", "cuda"], capsys)
+
+
+@pytest.fixture()
+def damaged_copy(tiny_pipeline_dir, tmp_path):
+    """A copy of the tiny pipeline folder whose weights file the test damages."""
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_pipeline_dir, folder)
+    return folder
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated", "garbled", "nan"])
+def test_a_damaged_weights_file_is_one_line_naming_it(damage, damaged_copy, tmp_path, capsys):
+    """These were SafetensorError tracebacks, and NaN weights a FloatingPointError at step 0."""
+    weights = damaged_copy / "model" / "model.safetensors"
+    data = weights.read_bytes()
+    if damage == "nan":
+        from safetensors.torch import load_file, save_file
+
+        state = load_file(str(weights))
+        name = min(k for k, v in state.items() if v.is_floating_point())
+        state[name].view(-1)[0] = float("nan")
+        save_file(state, str(weights))
+    else:
+        weights.write_bytes({"empty": b"", "truncated": data[: len(data) // 2],
+                             "garbled": b"\x00\xff" * 64 + data[128:]}[damage])
+    out = tmp_path / "w.mp4"
+    line = error_of(["walk", "--checkpoint", str(damaged_copy), "--out", str(out), "--steps", "2"], capsys)
+    assert str(weights) in line
+    if damage == "nan":
+        assert "are corrupt" in line and "hold NaN or infinite values" in line
+    else:
+        assert "the file is truncated or corrupt" in line
+    assert "copy the model folder again" in line
+    assert not out.exists() and not (tmp_path / "w.npz").exists()
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("model/config.json", "model/config.json is not valid JSON"),
+    ("feature_stats.npz", "feature_stats.npz' is not a readable feature-stats .npz with mean/std: it is a text file"),
+])
+def test_a_damaged_model_folder_file_is_one_line_naming_it(name, message, damaged_copy, tmp_path, capsys):
+    (damaged_copy / name).write_text("garbage")
+    line = error_of(["walk", "--checkpoint", str(damaged_copy), "--out", str(tmp_path / "w.npz")], capsys)
+    assert message in line and "pickled" not in line
