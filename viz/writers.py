@@ -25,7 +25,7 @@ from .grid import to_uint8
 __all__ = [
     "VIDEO_SUFFIXES",
     "atomic_path",
-    "mesh_sequence_kind",
+    "sequence_kind",
     "write_frames",
     "write_gif",
     "write_image",
@@ -237,17 +237,17 @@ def write_mesh_sequence(
     return paths
 
 
-def mesh_sequence_kind(*, prefix: str = "frame_", fmt: str = "obj") -> FolderKind:
-    """What a folder that `write_mesh_sequence(folder, prefix=prefix, fmt=fmt)` filled looks
-    like: files named PREFIX, five or more digits, .FMT - and nothing else. Any other entry
-    (a file of the user's, a sub-folder) and the folder is not one we wrote."""
+def sequence_kind(*, prefix: str = "frame_", fmt: str = "obj") -> FolderKind:
+    """What a folder that `write_mesh_sequence` or `write_png_sequence` (prefix=prefix, format
+    fmt) filled looks like: files named PREFIX, five or more digits, .FMT - and nothing else.
+    Any other entry (a file of the user's, a sub-folder) and the folder is not one we wrote."""
     pattern = re.compile(rf"{re.escape(prefix)}\d{{5,}}\.{re.escape(fmt)}")
 
     def test(folder: Path) -> bool:
         return all(p.is_file() and pattern.fullmatch(p.name) for p in folder.iterdir())
 
     return FolderKind(
-        name="mesh sequence folder", rule=f"holds only {prefix}NNNNN.{fmt} files", test=test
+        name=f"folder of numbered {fmt.upper()} files", rule=f"holds only {prefix}NNNNN.{fmt} files", test=test
     )
 
 

@@ -144,7 +144,7 @@ def test_obj_folder_with_files_of_the_user_is_refused_before_generating(tmp_path
     capsys.readouterr()
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "w_obj' is not empty and is not a mesh sequence folder" in err
+    assert err.count("\n") == 0 and "w_obj' is not empty and is not a folder of numbered OBJ files" in err
     assert "holds only w_NNNNN.obj files" in err
     assert len(fixed_motions) == 1  # refused before the second run generated anything
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before

@@ -11,7 +11,7 @@ One exporter poses every motion with one body model and draws it with one render
 made on first use). `export` writes under temporary names of a `vhdiff.atomic_io.Staging`;
 they become the final names only when the staging commits. Files of an earlier export
 under the same names are replaced; a NAME_obj/ folder only when it holds nothing but the
-NAME_NNNNN.obj files an export writes (`vhdiff.viz.writers.mesh_sequence_kind`), so a
+NAME_NNNNN.obj files an export writes (`vhdiff.viz.writers.sequence_kind`), so a
 folder with anything of the user's in it is refused, not replaced (`check_outputs` says so
 before any motion is made).
 """
@@ -118,9 +118,9 @@ class MotionExporter:
     @staticmethod
     def obj_kind(stem: Path) -> FolderKind:
         """What a NAME_obj/ folder that an export wrote holds: NAME_NNNNN.obj files only."""
-        from vhdiff.viz.writers import mesh_sequence_kind
+        from vhdiff.viz.writers import sequence_kind
 
-        return mesh_sequence_kind(prefix=f"{stem.name}_", fmt="obj")
+        return sequence_kind(prefix=f"{stem.name}_", fmt="obj")
 
     def check_outputs(self, stem: Path) -> None:
         """Raise now (IsADirectoryError, FileExistsError) if `export(..., stem, ...)` could not
