@@ -259,10 +259,12 @@ def _fsync(path: Path) -> None:
         os.close(handle)
 
 
-def _fsync_tree(folder: Path) -> None:
-    for path in sorted(folder.rglob("*"), reverse=True):  # children before their folder
-        _fsync(path)
-    _fsync(folder)
+def _fsync_tree(path: Path) -> None:
+    """fsync a file, or a folder and everything in it (children before their folder)."""
+    if path.is_dir():
+        for child in sorted(path.rglob("*"), reverse=True):
+            _fsync(child)
+    _fsync(path)
 
 
 def delete_folder(path: str | os.PathLike) -> None:
@@ -391,6 +393,19 @@ def _remove(path: Path) -> None:
 
 
 @contextmanager
+def _placed(path: Path, temp: Path, place: Callable[[], None], *, fsync: bool) -> Iterator[None]:
+    """Run the block (which writes `temp`); then `place` it at `path`, fsynced first and its
+    folder after with fsync=True. On any error `temp` is removed (disk problems: OutputError)."""
+    with _reporting(path, lambda: _remove(temp)):
+        yield
+        if fsync:
+            _fsync_tree(temp)
+        place()
+        if fsync:
+            _fsync(path.parent)
+
+
+@contextmanager
 def atomic_path(path: str | os.PathLike, *, fsync: bool = False) -> Iterator[Path]:
     """Yield a temporary path beside `path`; when the block succeeds it replaces `path`.
 
@@ -402,13 +417,8 @@ def atomic_path(path: str | os.PathLike, *, fsync: bool = False) -> Iterator[Pat
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = _new_file(path)
-    with _reporting(path, lambda: _remove(temp)):
+    with _placed(path, temp, lambda: os.replace(temp, path), fsync=fsync):
         yield temp
-        if fsync:
-            _fsync(temp)
-        os.replace(temp, path)
-        if fsync:
-            _fsync(path.parent)
 
 
 @contextmanager
@@ -433,14 +443,13 @@ def atomic_folder(
     check_replace_folder(path, kind=kind, force=force, protect=protect)
     path.parent.mkdir(parents=True, exist_ok=True)
     temp = _new_folder(path)
-    with _reporting(path, lambda: _remove(temp)):
-        yield temp
-        if fsync:
-            _fsync_tree(temp)
+
+    def place() -> None:
         check_replace_folder(path, kind=kind, force=force, protect=protect)
         _swap_in(temp, path)
-        if fsync:
-            _fsync(path.parent)
+
+    with _placed(path, temp, place, fsync=fsync):
+        yield temp
 
 
 def write_npz_atomic(path: str | os.PathLike, arrays: dict[str, np.ndarray]) -> Path:
