@@ -94,7 +94,7 @@ def test_the_pipeline_smooths_by_default_and_saves_its_setting(tiny_pipeline_dir
         smooth_features(raw.features, sigma=1.5), atol=1e-5,
     )  # fmt: skip
     with pytest.raises(
-        ValueError, match=r"smoothing must be a number of frames >= 0 \(0 = off\); got -1"
+        ValueError, match=r"smoothing must be a number of frames >= 0 \(0 = off\) and at most 50; got -1"
     ):
         pipe(["a person waves"], seconds=2.0, steps=3, smoothing=-1)
 
