@@ -258,3 +258,28 @@ def test_an_output_folder_that_takes_no_write_is_refused_before_generating(place
     assert ("the disk is full" if place == "full_disk" else "read-only file system") in err
     assert fixed_motions == []  # nothing was generated
     assert names(folder) == before
+
+
+def test_the_next_run_removes_partials_of_dead_runs_and_keeps_a_live_ones(tmp_path, fixed_motions):
+    """A SIGKILLed `vhdiff motion` leaves .NAME.partial-PID@HOST-* files; the next run into the
+    folder removes those whose process is gone, never those of a run still writing."""
+    import os
+    import subprocess
+    import sys
+
+    from vhdiff.atomic_io import partial_prefix
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        own = partial_prefix("w")
+        stale = [own.replace(f"-{os.getpid()}@", f"-{gone.pid}@") + s for s in ("a.npz", "b.mp4", "c.bvh")]
+        running = own.replace(f"-{os.getpid()}@", f"-{live.pid}@") + "d.npz"
+        for name in [*stale, running]:
+            (tmp_path / name).write_bytes(b"half")
+        assert main(["motion", "walk", "--out", str(tmp_path / "w.npz")]) == 0
+        assert names(tmp_path) == sorted([running, "w.npz"])
+    finally:
+        live.kill()
+        live.wait()
