@@ -37,7 +37,7 @@ from vhdiff.data_prep.motion_vocab.actions import FAMILIES
 from vhdiff.data_prep.motion_vocab.captions import HELD_OUT_TEMPLATES, clip_captions
 from vhdiff.data_prep.motion_vocab.clips import make_motion, sample_clip
 
-from vhdiff.atomic_io import write_text_atomic
+from vhdiff.atomic_io import atomic_path, write_text_atomic
 from vhdiff.motion.representation.smpl import to_features
 from vhdiff.motion.representation.stats import FeatureStats
 
@@ -45,6 +45,7 @@ __all__ = ["SyntheticSetReport", "write_synthetic_set"]
 
 SPLIT_FRACTIONS = {"train": 0.8, "val": 0.1, "test": 0.1}
 CAPTIONS_PER_CLIP = 3
+MAX_CLIPS = 1_000_000
 
 
 def _splits(count: int, rng: np.random.Generator) -> list[str]:
@@ -80,8 +81,8 @@ def write_synthetic_set(
     progress: bool = False,
 ) -> SyntheticSetReport:
     """Generate and write the set (module docstring); returns a summary dict."""
-    if clips < 3:
-        raise ValueError(f"--clips must be at least 3 (one per split), got {clips}")
+    if not 3 <= clips <= MAX_CLIPS:  # at least one per split; each train clip's features are held
+        raise ValueError(f"--clips (data.params.clips) must be between 3 and {MAX_CLIPS}, got {clips}")
     out = Path(out)
     if (out / "motions").is_dir() and any((out / "motions").iterdir()) and not force:
         raise FileExistsError(
@@ -94,7 +95,8 @@ def write_synthetic_set(
     train_features = []
     frames = 0
     start = time.perf_counter()
-    with open(_temp_path(out / "clips.jsonl"), "w", encoding="utf-8") as meta:
+    clips_file = out / "clips.jsonl"
+    with atomic_path(clips_file) as temp, open(temp, "w", encoding="utf-8") as meta:
         for index, split in enumerate(splits):
             clip_id = f"{index:06d}"
             spec = sample_clip(rng, fps=fps)
@@ -120,7 +122,6 @@ def write_synthetic_set(
             meta.write(json.dumps(record) + "\n")
             if progress and (index + 1) % 500 == 0:
                 print(f"  {index + 1}/{clips} clips", file=sys.stderr)
-    os.replace(_temp_path(out / "clips.jsonl"), out / "clips.jsonl")
     elapsed = time.perf_counter() - start
     for name, members in ids.items():
         write_text_atomic(out / f"{name}.txt", "".join(f"{i}\n" for i in members))
@@ -139,7 +140,3 @@ def write_synthetic_set(
     write_text_atomic(out / "dataset.json", json.dumps(report, indent=2) + "\n")
     return report
 
-
-def _temp_path(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.with_name(f".{path.name}.tmp")

@@ -16,5 +16,7 @@ def _seed_and_threads():
     yield
 
 
+# real write failures, a full disk and a read-only folder (tmpfs mounts; skipped without them);
 # tiny random motion pipeline folders, shared by the pipeline, command and text tests
+from tests.disk_fixtures import full_disk, read_only_dir  # noqa: F401
 from tests.motion_fixtures import planted_pipeline_dir, tiny_pipeline_dir  # noqa: F401

@@ -11,7 +11,14 @@ A sub-command module provides two functions::
 
 User errors (bad options, missing files, bad values) are raised as exceptions of
 the types in `USER_ERRORS` and reach the user as one line on stderr with exit status 2,
-never a traceback. Set VHDIFF_DEBUG=1 to see the traceback anyway.
+never a traceback; so does an output that cannot be written (a full disk, a read-only
+folder: `vhdiff.atomic_io.output_error`). Set VHDIFF_DEBUG=1 to see the traceback anyway.
+
+Library warnings reach the user as one line too, `vhdiff NAME: warning: ...`.
+
+Ctrl-C exits with status 130, SIGTERM with 143: SIGTERM raises `Terminated`, a
+KeyboardInterrupt, in the main thread, so a command cleans up after both alike (staged
+outputs are discarded, `vhdiff.atomic_io.Staging`).
 """
 
 from __future__ import annotations
@@ -19,7 +26,15 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
+import signal
 import sys
+import threading
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from vhdiff.atomic_io import OutputError, output_error
 
 # Idle OpenMP threads sleep instead of spinning. On a CPU shared with other busy processes,
 # spinning threads make torch several times slower (benchmarks/bench_busy_cpu.py, 2 cores,
@@ -47,7 +62,16 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     IsADirectoryError,
     PermissionError,
     KeyError,
+    OutputError,
 )
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: raised in the main thread, so cleanup runs as it does for Ctrl-C."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
 
 
 def _top_parser() -> argparse.ArgumentParser:
@@ -78,18 +102,65 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=f"vhdiff {name}", description=help_)
     module.add_arguments(parser)
     args = parser.parse_args(rest)
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
     try:
-        status = module.run(args)
+        with warnings.catch_warnings():  # restores showwarning afterwards
+            warnings.showwarning = _one_line_warnings(name)
+            status = module.run(args)
     except USER_ERRORS as exc:
         if os.environ.get("VHDIFF_DEBUG"):
             raise
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"vhdiff {name}: error: {message}", file=sys.stderr)
-        return 2
+        return _user_error(name, exc.args[0] if isinstance(exc, KeyError) and exc.args else exc)
+    except OSError as exc:  # a full disk or a read-only place, wherever the write happened
+        error = output_error(exc, exc.filename)
+        if error is None or os.environ.get("VHDIFF_DEBUG"):
+            raise
+        return _user_error(name, error)
+    except (MemoryError, RuntimeError) as exc:  # torch's CPU and CUDA allocators
+        message = _out_of_memory(exc)
+        if message is None or os.environ.get("VHDIFF_DEBUG"):
+            raise
+        return _user_error(name, message)
+    except Terminated:
+        print(f"vhdiff {name}: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print(f"vhdiff {name}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
     return int(status or 0)
+
+
+def _one_line_warnings(name: str) -> Callable[..., None]:
+    """A `warnings.showwarning` that prints `vhdiff NAME: warning: MESSAGE`."""
+
+    def show(message: object, category: object, filename: str, lineno: int, file: Any = None,
+             line: str | None = None) -> None:
+        print(f"vhdiff {name}: warning: {message}", file=sys.stderr if file is None else file)
+
+    return show
+
+
+def _out_of_memory(exc: BaseException) -> str | None:
+    """One line for an allocation that failed (sizes the user chose were too large), or None."""
+    text = str(exc)
+    if not isinstance(exc, MemoryError) and "can't allocate memory" not in text and "out of memory" not in text:
+        return None
+    asked = re.search(r"tried to allocate (\d+(?:\.\d+)?) ?(bytes|[KMGTP]i?B)", text)
+    amount = "" if asked is None else f" ({asked[1]} {asked[2]} asked for at once)"
+    return (
+        f"out of memory{amount}: the sizes chosen (batch size, model size, --num, --size, ...) "
+        "need more memory than this machine has; choose smaller ones"
+    )
+
+
+def _user_error(name: str, message: object) -> int:
+    """Print the one-line `vhdiff NAME: error: MESSAGE`; -> exit status 2."""
+    print(f"vhdiff {name}: error: {message}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

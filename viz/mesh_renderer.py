@@ -43,6 +43,20 @@ BODY_COLORS: tuple[tuple[float, float, float], ...] = (
 CameraMode = Literal["frame", "follow"]
 AMBIENT = 0.35  # ambient light (grey level)
 WINDOW_MARGIN = 2  # pixels around the projected body box in the fast path's render window
+# Ground tile colours, sRGB bytes of the linear greys 0.86 (light) and 0.70 (dark)
+CHECKER_LIGHT = (239, 239, 239)
+CHECKER_DARK = (218, 218, 218)
+CHECKER_TEXELS = 64  # texels per tile side in the ground texture
+
+
+def _checker_texture() -> np.ndarray:
+    """uint8 [2N, 2N, 3]: one period of the checkered ground, 2 x 2 tiles of N texels each
+    (N = CHECKER_TEXELS: tile edges stay sharp until a tile spans more pixels than that)."""
+    n = CHECKER_TEXELS
+    # texel (row, col) is seen at (u, v) = (col, 2N - row) / 2N: rows run against v, so the
+    # tile at texture columns < N and rows >= N is the light tile (i + j even) at the origin
+    light = (np.arange(2 * n)[:, None] >= n) == (np.arange(2 * n)[None, :] < n)
+    return np.where(light[..., None], CHECKER_LIGHT, CHECKER_DARK).astype(np.uint8)
 
 
 def vertex_normals(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
@@ -264,40 +278,72 @@ class MeshRenderer:
 
     # ---- scene ------------------------------------------------------------------------------
 
-    def _ground_mesh(self, bodies: list[np.ndarray], cameras: list[Camera]) -> Any:
-        pyrender = self._pyrender
-        low, high = _bounds_of(bodies)
-        floor = float(low[1])
-        eyes = np.stack([c.pose[:3, 3] for c in cameras])
-        span_low = np.minimum(low, eyes.min(0))[[0, 2]]
-        span_high = np.maximum(high, eyes.max(0))[[0, 2]]
-        tile = self.ground_tile
+    def _ground_placement(self, job: _Job) -> tuple[np.ndarray, np.ndarray]:
+        """Where the ground quad lies: its (x, z) centre per frame [T, 2] and one half-size [2].
+
+        The quad covers the bodies and the eye plus a margin: with a fixed camera the whole
+        motion (one centre for all frames, so the ground picture stays the same), with a
+        moving one each frame's bodies (a quad of one size that moves with the camera). So
+        its size never grows with the distance a motion travels under a following camera, and
+        it is 4 vertices whatever its size. Centres lie on the checker's 2-tile grid, so the
+        checkers stay put on the ground while the quad moves.
+        """
+        low, high = _bounds_of(job.bodies)
         margin = 2.0 + 2.0 * float(high[1] - low[1])
-        lo = np.floor((span_low - margin) / tile).astype(int)
-        hi = np.ceil((span_high + margin) / tile).astype(int)
-        ii, jj = np.meshgrid(np.arange(lo[0], hi[0]), np.arange(lo[1], hi[1]), indexing="ij")
-        ii, jj = ii.ravel(), jj.ravel()
-        corners = np.array([[0, 0], [0, 1], [1, 1], [1, 0]])  # counter-clockwise seen from +Y
-        x = (ii[:, None] + corners[None, :, 0]) * tile
-        z = (jj[:, None] + corners[None, :, 1]) * tile
-        positions = np.stack([x, np.full_like(x, floor), z], axis=-1).reshape(-1, 3)
-        base = 4 * np.arange(len(ii))[:, None]
-        indices = np.concatenate([base + [0, 1, 2], base + [0, 2, 3]]).astype(np.int32)
-        light, dark = np.array([0.86, 0.86, 0.86, 1.0]), np.array([0.70, 0.70, 0.70, 1.0])
-        colors = np.where(((ii + jj) % 2 == 0)[:, None], light, dark)
-        colors = np.repeat(colors, 4, axis=0)
-        normals = np.tile([0.0, 1.0, 0.0], (len(positions), 1))
+        eyes = np.stack([c.pose[:3, 3] for c in job.cameras])[:, [0, 2]]
+        if all(np.array_equal(c.pose, job.cameras[0].pose) for c in job.cameras[1:]):
+            lows = np.minimum(low[[0, 2]], eyes.min(0))[None].repeat(job.frames, 0)
+            highs = np.maximum(high[[0, 2]], eyes.max(0))[None].repeat(job.frames, 0)
+        else:
+            lows = np.min([b.min(1) for b in job.bodies], axis=0)[:, [0, 2]]  # [T, 2]
+            highs = np.max([b.max(1) for b in job.bodies], axis=0)[:, [0, 2]]
+            lows, highs = np.minimum(lows, eyes), np.maximum(highs, eyes)
+        period = 2.0 * self.ground_tile  # one light and one dark tile
+        centres = np.round((lows + highs) / 2 / period) * period
+        reach = np.maximum(highs - centres, centres - lows).max(0) + margin
+        return centres, np.ceil(reach / period) * period
+
+    def _ground_mesh(self, half: np.ndarray) -> Any:
+        """The checkered ground: one quad [-half, half] in x and z at y = 0 (placed by its
+        node's pose) with a repeating checker texture, one texture period per 2 tiles.
+
+        A texture, not a grid of tiles: memory stays flat however far the ground reaches (a
+        grid of quads grew with the square of the distance travelled: 1 GB at 54 m). The
+        texture holds the two tile colours (CHECKER_LIGHT / DARK, in sRGB: the shader turns
+        the texture into linear light, as it does the vertex colours of before) and is
+        mipmapped, so far tiles blend to grey instead of flickering.
+        """
+        pyrender = self._pyrender
+        from pyrender.constants import GLTF
+
+        x, z = float(half[0]), float(half[1])
+        corners = np.array([[-x, -z], [-x, z], [x, z], [x, -z]])  # counter-clockwise seen from +Y
+        positions = np.stack([corners[:, 0], np.zeros(4), corners[:, 1]], axis=-1)
+        uv = (corners + half) / (2.0 * self.ground_tile)  # whole periods from the corner: in phase
         material = pyrender.MetallicRoughnessMaterial(
-            baseColorFactor=[1.0, 1.0, 1.0, 1.0], metallicFactor=0.0, roughnessFactor=1.0
-        )
+            baseColorFactor=[1.0, 1.0, 1.0, 1.0], metallicFactor=0.0, roughnessFactor=1.0,
+            baseColorTexture=pyrender.Texture(
+                source=_checker_texture(), source_channels="RGB",
+                sampler=pyrender.Sampler(
+                    magFilter=GLTF.LINEAR, minFilter=GLTF.LINEAR_MIPMAP_LINEAR,
+                    wrapS=GLTF.REPEAT, wrapT=GLTF.REPEAT,
+                ),
+            ),
+        )  # fmt: skip
         primitive = pyrender.Primitive(
             positions=positions.astype(np.float32),
-            normals=normals.astype(np.float32),
-            indices=indices,
-            color_0=colors.astype(np.float32),
+            normals=np.tile(np.float32([0.0, 1.0, 0.0]), (4, 1)),
+            texcoord_0=uv.astype(np.float32),
+            indices=np.array([[0, 1, 2], [0, 2, 3]], dtype=np.int32),
             material=material,
         )
         return pyrender.Mesh([primitive])
+
+    def _ground_pose(self, job: _Job, centres: np.ndarray, t: int) -> np.ndarray:
+        """The ground node's pose in frame t: the quad's centre, at the motion's lowest vertex."""
+        pose = np.eye(4)
+        pose[[0, 1, 2], 3] = centres[t, 0], float(_bounds_of(job.bodies)[0][1]), centres[t, 1]
+        return pose
 
     def _body_mesh(self, vertices: np.ndarray, faces: np.ndarray, material: Any) -> Any:
         pyrender = self._pyrender
@@ -322,11 +368,14 @@ class MeshRenderer:
 
     def _scene(self, job: _Job, *, bodies: bool = True) -> tuple[Any, Any, list[Any]]:
         """The whole scene (ground, lights, camera at frame 0's pose, and with `bodies` the
-        bodies at frame 0) -> (scene, camera node, body nodes)."""
+        bodies at frame 0) -> (scene, camera node, body nodes). With a ground, `job.ground`
+        is set: its node and its pose per frame."""
         pyrender = self._pyrender
         scene = pyrender.Scene(bg_color=[*self.background, 1.0], ambient_light=[AMBIENT] * 3)
         if self.ground:
-            scene.add(self._ground_mesh(job.bodies, job.cameras))
+            centres, half = self._ground_placement(job)
+            poses = [self._ground_pose(job, centres, t) for t in range(job.frames)]
+            job.ground = (scene.add(self._ground_mesh(half), pose=poses[0]), poses)
         self._add_lights(scene, job.bodies)
         first = job.cameras[0]
         camera_node = scene.add(
@@ -459,6 +508,8 @@ class MeshRenderer:
         for t in range(job.frames):
             self._pose(nodes, job, t)
             scene.set_pose(camera_node, pose=job.cameras[t].pose)
+            if job.ground is not None:  # the quad moves with a moving camera
+                scene.set_pose(job.ground[0], pose=job.ground[1][t])
             color, depth_map = self._draw(scene, self.width, self.height, flags)
             yield color[..., :3], (depth_map if depth else None)
         # (the next render's new scene makes pyrender free this scene's GPU buffers)
@@ -550,6 +601,7 @@ class _Job:
     faces: list[np.ndarray]  # [F_i, 3] int32
     cameras: list[Camera]  # one per frame
     materials: list[Any]  # one pyrender material per body
+    ground: tuple[Any, list[np.ndarray]] | None = None  # (the ground's node, its pose per frame)
 
     @property
     def frames(self) -> int:

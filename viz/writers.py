@@ -1,8 +1,8 @@
 """Writers for frames and meshes: MP4, GIF, PNG (single or sequence), OBJ / PLY per frame.
 
-Every file is written atomically: to a temporary name in the target folder, then renamed
-with `os.replace`, so a reader never sees half a file and an interrupted write leaves the
-previous file (if any) intact. Frames are uint8 [T, H, W, 3] (see vhdiff.viz.grid.to_uint8
+Every file is written atomically through `vhdiff.atomic_io.atomic_path` (a temporary name
+in the target folder, then renamed), so a reader never sees half a file and an interrupted
+write leaves the previous file (if any) intact. Frames are uint8 [T, H, W, 3] (see vhdiff.viz.grid.to_uint8
 for the other accepted formats) or an iterable of [H, W, 3] frames, which `write_mp4`
 streams into ffmpeg as they come (e.g. from `MeshRenderer.iter_frames`). Motions in SMPL parameters are saved by
 `vhdiff.body.SMPLMotion.save` (also atomic); `write_motion` forwards to it.
@@ -11,19 +11,21 @@ streams into ffmpeg as they come (e.g. from `MeshRenderer.iter_frames`). Motions
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from vhdiff.atomic_io import atomic_path
+from vhdiff.atomic_io import FolderKind, atomic_path
 
 from .grid import to_uint8
 
 __all__ = [
     "VIDEO_SUFFIXES",
     "atomic_path",
+    "sequence_kind",
     "write_frames",
     "write_gif",
     "write_image",
@@ -233,6 +235,20 @@ def write_mesh_sequence(
             mesh.export(temp, file_type=fmt)
         paths.append(path)
     return paths
+
+
+def sequence_kind(*, prefix: str = "frame_", fmt: str = "obj") -> FolderKind:
+    """What a folder that `write_mesh_sequence` or `write_png_sequence` (prefix=prefix, format
+    fmt) filled looks like: files named PREFIX, five or more digits, .FMT - and nothing else.
+    Any other entry (a file of the user's, a sub-folder) and the folder is not one we wrote."""
+    pattern = re.compile(rf"{re.escape(prefix)}\d{{5,}}\.{re.escape(fmt)}")
+
+    def test(folder: Path) -> bool:
+        return all(p.is_file() and pattern.fullmatch(p.name) for p in folder.iterdir())
+
+    return FolderKind(
+        name=f"folder of numbered {fmt.upper()} files", rule=f"holds only {prefix}NNNNN.{fmt} files", test=test
+    )
 
 
 def write_motion(path: str | os.PathLike, motion: Any) -> Path:

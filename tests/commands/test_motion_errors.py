@@ -60,9 +60,15 @@ BAD_OPTIONS = {
     "snap": (["walk", "--snap", "1.5"], "--snap must be a number in [0, 1]"),
     "guidance interval order": (["walk", "--guidance-interval", "900:100"], "--guidance-interval: guidance interval must"),
     "guidance interval form": (["walk", "--guidance-interval", "late"], "must read T_MIN:T_MAX"),
-    "num": (["walk", "--num", "0"], "--num must be at least 1"),
+    "num": (["walk", "--num", "0"], "--num must be between 1 and 100"),
+    "num beyond its range": (["walk", "--num", "101"], "--num must be between 1 and 100 motions per prompt"),
     "smoothing": (["walk", "--smoothing", "-1"], "--smoothing must be a number of frames >= 0"),
     "eta": (["walk", "--eta", "3"], "--eta must be a number in [0, 1]"),
+    # a Gaussian of 1e9 frames once asked for 60 GiB of padding
+    "smoothing beyond its range": (["walk", "--smoothing", "1e9"], "--smoothing must be a number of frames >= 0 (0 = off) and at most 50"),
+    "seed beyond 64 bits": (["walk", "--seed", str(2**70)], "--seed must be an integer from 0 to 2**63 - 1"),
+    "negative seed": (["walk", "--seed", "-1"], "--seed must be an integer from 0 to 2**63 - 1"),
+    "size beyond its range": (["walk", "--size", "100000"], "--size must be between 16 and 4096 pixels"),
     "foot lock on an edit": (
         ["walk", "--edit", "{tmp}/none.npz", "--keep", "lower", "--foot-lock"],
         "--foot-lock applies to new motions, not to --edit",
@@ -95,6 +101,10 @@ def test_prompt_files(tmp_path, capsys, no_model):
     assert "holds no prompts" in error_of(["--prompts", str(empty)], capsys)
     missing = str(tmp_path / "missing.txt")
     assert "--prompts file not found" in error_of(["--prompts", missing], capsys)
+    line = error_of(["--prompts", str(tmp_path)], capsys)
+    assert "is a folder; name a UTF-8 text file with one prompt per line" in line
+    line = error_of(["--prompts", "/dev/null"], capsys)
+    assert "'/dev/null' holds no prompts (it is empty)" in line
     both = error_of(["walk", "--prompts", str(empty)], capsys)
     assert "either a PROMPT or --prompts" in both
     assert files_in(tmp_path) == ["empty.txt", "latin1.txt"]
@@ -125,7 +135,15 @@ def test_edit_file_of_the_wrong_representation(tmp_path, walk_file, capsys, no_m
     text = tmp_path / "notes.npz"
     text.write_text("not a zip")
     line = error_of(["wave", "--edit", str(text), "--keep", "lower"], capsys)
-    assert "not a readable .npz" in line
+    assert "not a readable .npz motion file: it is a text file; expected a NumPy .npz" in line
+    assert "pickled" not in line
+    bvh = tmp_path / "walk.bvh"
+    bvh.write_text("HIERARCHY\nROOT Pelvis\n{\n")
+    line = error_of(["wave", "--edit", str(bvh), "--keep", "lower"], capsys)
+    assert "'walk.bvh' is not a readable .npz motion file: it is a BVH motion file (text)" in line.replace(str(tmp_path) + "/", "")
+    assert "--edit takes an SMPL motion .npz" in line
+    line = error_of(["wave", "--edit", str(tmp_path), "--keep", "lower"], capsys)
+    assert "is a folder; name a .npz motion file" in line
     line = error_of(["wave", "--edit", str(walk_file), "--keep", "lower", "--length", "3"], capsys)
     assert "--length cannot be used with --edit" in line
     line = error_of(
@@ -149,3 +167,49 @@ def test_cuda_without_a_gpu(capsys, no_model):
     if torch.cuda.is_available():
         pytest.skip("this machine has a CUDA GPU")
     assert "no CUDA GPU is available" in error_of(["walk", "--device", "cuda"], capsys)
+
+
+@pytest.fixture()
+def damaged_copy(tiny_pipeline_dir, tmp_path):
+    """A copy of the tiny pipeline folder whose weights file the test damages."""
+    import shutil
+
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_pipeline_dir, folder)
+    return folder
+
+
+@pytest.mark.parametrize("damage", ["empty", "truncated", "garbled", "nan"])
+def test_a_damaged_weights_file_is_one_line_naming_it(damage, damaged_copy, tmp_path, capsys):
+    """These were SafetensorError tracebacks, and NaN weights a FloatingPointError at step 0."""
+    weights = damaged_copy / "model" / "model.safetensors"
+    data = weights.read_bytes()
+    if damage == "nan":
+        from safetensors.torch import load_file, save_file
+
+        state = load_file(str(weights))
+        name = min(k for k, v in state.items() if v.is_floating_point())
+        state[name].view(-1)[0] = float("nan")
+        save_file(state, str(weights))
+    else:
+        weights.write_bytes({"empty": b"", "truncated": data[: len(data) // 2],
+                             "garbled": b"\x00\xff" * 64 + data[128:]}[damage])
+    out = tmp_path / "w.mp4"
+    line = error_of(["walk", "--checkpoint", str(damaged_copy), "--out", str(out), "--steps", "2"], capsys)
+    assert str(weights) in line
+    if damage == "nan":
+        assert "are corrupt" in line and "hold NaN or infinite values" in line
+    else:
+        assert "the file is truncated or corrupt" in line
+    assert "copy the model folder again" in line
+    assert not out.exists() and not (tmp_path / "w.npz").exists()
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("model/config.json", "model/config.json is not valid JSON"),
+    ("feature_stats.npz", "feature_stats.npz' is not a readable feature-stats .npz with mean/std: it is a text file"),
+])
+def test_a_damaged_model_folder_file_is_one_line_naming_it(name, message, damaged_copy, tmp_path, capsys):
+    (damaged_copy / name).write_text("garbage")
+    line = error_of(["walk", "--checkpoint", str(damaged_copy), "--out", str(tmp_path / "w.npz")], capsys)
+    assert message in line and "pickled" not in line

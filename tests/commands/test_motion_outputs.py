@@ -125,13 +125,29 @@ def test_failure_part_way_leaves_nothing(tmp_path, fixed_motions, monkeypatch):
     assert keep.read_bytes() == b"old contents"
 
 
-def test_obj_folder_is_replaced_whole(tmp_path, fixed_motions):
+def test_obj_folder_of_an_earlier_run_is_replaced_whole(tmp_path, fixed_motions):
     argv = ["motion", "walk", "--out", str(tmp_path / "w.mp4"), "--no-video", "--obj"]
     assert main(argv) == 0
-    stale = tmp_path / "w_obj" / "stale.obj"
+    stale = tmp_path / "w_obj" / "w_00009.obj"  # a frame of an earlier, longer motion
     stale.write_text("v 0 0 0\n")
     assert main(argv) == 0
     assert names(tmp_path / "w_obj") == [f"w_{t:05d}.obj" for t in range(4)]
+
+
+def test_obj_folder_with_files_of_the_user_is_refused_before_generating(tmp_path, fixed_motions, capsys):
+    """`vhdiff motion --obj` once replaced a NAME_obj/ folder whatever it held."""
+    argv = ["motion", "walk", "--out", str(tmp_path / "w.mp4"), "--no-video", "--obj"]
+    assert main(argv) == 0
+    (tmp_path / "w_obj" / "notes.txt").write_text("keep me")
+    (tmp_path / "w_obj" / "scan.obj").write_text("v 1 2 3\n")
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "w_obj' is not empty and is not a folder of numbered OBJ files" in err
+    assert "holds only w_NNNNN.obj files" in err
+    assert len(fixed_motions) == 1  # refused before the second run generated anything
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
 
 
 def test_no_opengl_is_a_one_line_error(tmp_path, fixed_motions, monkeypatch, capsys):
@@ -178,3 +194,92 @@ def test_smpl_body_gives_the_bvh_its_skeleton(tmp_path, monkeypatch):
     np.testing.assert_allclose(bvh.rest_joints()[order], rest - rest[0], atol=1e-5)
     neutral = np.asarray(SMPL_NEUTRAL_REST_JOINTS)
     assert np.abs(bvh.rest_joints()[order] - (neutral - neutral[0])).max() > 1e-3
+
+
+# ---- failures of the place written to, and interruptions ------------------------------------
+
+
+def one_line_error(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("vhdiff motion: error: "), err
+    return err
+
+
+def test_sigterm_discards_the_staged_outputs_and_exits_143(tmp_path, fixed_motions, monkeypatch, capsys):
+    """SIGTERM once left hidden .NAME.partial-* files; now it is handled like Ctrl-C."""
+    import os
+    import signal
+
+    from vhdiff.motion.export import MotionExporter
+
+    real = MotionExporter.export
+
+    def export_then_terminated(self, *args, **kwargs):
+        files = real(self, *args, **kwargs)
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives while the outputs are staged
+        return files
+
+    def unhandled(signum, frame):  # what main() must replace (the default would kill pytest)
+        raise AssertionError("vhdiff motion did not handle SIGTERM")
+
+    monkeypatch.setattr(MotionExporter, "export", export_then_terminated)
+    previous = signal.signal(signal.SIGTERM, unhandled)
+    try:
+        argv = ["motion", "walk", "--num", "2", "--out", str(tmp_path / "w.mp4"), "--size", "32", "--bvh"]
+        assert main(argv) == 143
+        assert signal.getsignal(signal.SIGTERM) is unhandled  # main() put the old handler back
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert capsys.readouterr().err.strip() == "vhdiff motion: terminated"
+    assert names(tmp_path) == []
+
+
+def test_a_full_disk_while_writing_is_one_line_and_leaves_nothing(tmp_path, fixed_motions, monkeypatch, capsys):
+    import errno
+
+    from vhdiff.viz import writers
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(writers, "write_frames", full)
+    assert main(["motion", "walk", "--out", str(tmp_path / "w.mp4"), "--size", "32"]) == 2
+    err = one_line_error(capsys)
+    assert "the disk is full" in err and "free some space or write somewhere else" in err
+    assert names(tmp_path) == []
+
+
+@pytest.mark.parametrize("place", ["full_disk", "read_only_dir"])
+def test_an_output_folder_that_takes_no_write_is_refused_before_generating(place, request, fixed_motions, capsys):
+    folder = request.getfixturevalue(place)
+    before = names(folder)
+    assert main(["motion", "walk", "--out", str(folder / "clips" / "w.mp4")]) == 2
+    err = one_line_error(capsys)
+    assert ("the disk is full" if place == "full_disk" else "read-only file system") in err
+    assert fixed_motions == []  # nothing was generated
+    assert names(folder) == before
+
+
+def test_the_next_run_removes_partials_of_dead_runs_and_keeps_a_live_ones(tmp_path, fixed_motions):
+    """A SIGKILLed `vhdiff motion` leaves .NAME.partial-PID@HOST-* files; the next run into the
+    folder removes those whose process is gone, never those of a run still writing."""
+    import os
+    import subprocess
+    import sys
+
+    from vhdiff.atomic_io import partial_prefix
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        own = partial_prefix("w")
+        stale = [own.replace(f"-{os.getpid()}@", f"-{gone.pid}@") + s for s in ("a.npz", "b.mp4", "c.bvh")]
+        running = own.replace(f"-{os.getpid()}@", f"-{live.pid}@") + "d.npz"
+        for name in [*stale, running]:
+            (tmp_path / name).write_bytes(b"half")
+        assert main(["motion", "walk", "--out", str(tmp_path / "w.npz")]) == 0
+        assert names(tmp_path) == sorted([running, "w.npz"])
+    finally:
+        live.kill()
+        live.wait()

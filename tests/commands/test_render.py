@@ -108,3 +108,66 @@ def test_resample_indices():
     assert len(up) == 8 and up.max() == 3 and np.all(np.diff(up) >= 0)
     with pytest.raises(ValueError, match="--fps"):
         resample_indices(4, 10.0, 0.0)
+
+
+def test_numeric_options_beyond_their_range_are_one_line(motion_file, tmp_path, capsys):
+    out = str(tmp_path / "x.mp4")
+    for option, value, message in [
+        ("--fps", "1e9", "--fps must be between 1 and 240 frames per second"),
+        ("--size", "100000", "--size must be between 16 and 4096 pixels"),
+        ("--azimuth", "nan", "--azimuth must be between -360 and 360 degrees"),
+        ("--elevation", "90", "--elevation must be between -89 and 89 degrees"),
+    ]:
+        assert main(["render", str(motion_file), "--out", out, option, value]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and message in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["motion.npz"]
+
+
+def test_png_and_mesh_folders_replace_only_what_a_render_wrote(motion_file, tmp_path, capsys):
+    frames = tmp_path / "frames"
+    args = ["render", str(motion_file), "--out", str(frames), "--body", "skeleton", "--size", "32"]
+    assert main(args) == 0
+    (frames / "frame_00099.png").write_bytes(b"a frame of a longer render")
+    assert main(args) == 0  # ours: replaced whole
+    assert sorted(p.name for p in frames.iterdir()) == [f"frame_{t:05d}.png" for t in range(6)]
+    (frames / "notes.txt").write_text("mine")
+    capsys.readouterr()
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "is not a folder of numbered PNG files (one holds only frame_NNNNN.png files)" in err
+    assert (frames / "notes.txt").read_text() == "mine" and len(list(frames.iterdir())) == 7
+    mine = tmp_path / "meshes"
+    mine.mkdir()
+    (mine / "scan.obj").write_text("v 0 0 0\n")
+    assert main([*args[:3], str(tmp_path / "w.gif"), *args[4:], "--meshes", str(mine)]) == 2
+    assert "meshes' is not empty" in capsys.readouterr().err
+    assert [p.name for p in mine.iterdir()] == ["scan.obj"] and not (tmp_path / "w.gif").exists()
+
+
+def test_an_unwritable_or_full_output_is_one_line_and_leaves_nothing(motion_file, tmp_path, capsys, monkeypatch):
+    import errno
+
+    from vhdiff.viz import writers
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(writers, "write_mesh_sequence", full)
+    args = ["render", str(motion_file), "--out", str(tmp_path / "w.gif"), "--body", "skeleton",
+            "--size", "32", "--meshes", str(tmp_path / "meshes")]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "the disk is full" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["motion.npz"]  # the GIF was not kept either
+
+
+def test_a_read_only_output_folder_is_refused_before_rendering(motion_file, read_only_dir, capsys, monkeypatch):
+    from vhdiff.body import posing
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the motion was posed before the output place was checked")
+
+    monkeypatch.setattr(posing, "pose_motion", refuse)
+    assert main(["render", str(motion_file), "--out", str(read_only_dir / "w.mp4")]) == 2
+    assert "read-only file system" in capsys.readouterr().err

@@ -42,6 +42,65 @@ def test_train_then_resume_matches_one_run(tmp_path, capsys):
     assert [r["step"] for r in lines] == [5, 10, 15, 20]
 
 
+def test_resume_skips_a_step_without_meta_and_deletes_nothing(tmp_path, capsys):
+    """The newest step's meta.json missing: --resume once deleted that folder silently and
+    went on from the one before. Now it warns, keeps every file and says where it resumed."""
+    assert _train(tmp_path, "trainer.max_steps=20", "trainer.save_every=10") == 0
+    step20 = tmp_path / "checkpoints" / "step_00000020"
+    (step20 / "meta.json").unlink()
+    files = sorted(str(p.relative_to(step20)) for p in step20.rglob("*"))
+    capsys.readouterr()
+    assert _train(tmp_path, "trainer.max_steps=20", "trainer.save_every=10", "--resume") == 0
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 2, captured.err
+    assert err[0].startswith(f"vhdiff train: warning: skipping {step20}: it has no meta.json")
+    assert "nothing is deleted" in err[0]
+    assert err[1] == (f"vhdiff train: warning: {step20} is not a complete checkpoint (no meta.json), so it "
+                      "was not written by a save; kept as step_00000020.incomplete and step 20 saved in its place")
+    assert f"resumed from step 10 ({tmp_path / 'checkpoints' / 'step_00000010'})" in captured.out
+    kept = tmp_path / "checkpoints" / "step_00000020.incomplete"
+    assert sorted(str(p.relative_to(kept)) for p in kept.rglob("*")) == files
+    verify_checkpoint(step20)
+
+
+def test_every_resume_says_where_it_resumed(tmp_path, capsys):
+    assert _train(tmp_path, "trainer.max_steps=4", "trainer.save_every=2") == 0
+    capsys.readouterr()
+    assert _train(tmp_path, "trainer.max_steps=6", "--resume") == 0
+    out = capsys.readouterr().out
+    assert f"resumed from step 4 ({tmp_path / 'checkpoints' / 'step_00000004'})" in out
+
+
+def test_a_full_disk_is_refused_before_the_run_starts(capsys, full_disk):
+    assert _train(full_disk / "run", "trainer.max_steps=2") == 2
+    assert "the disk is full" in capsys.readouterr().err
+    assert [p.name for p in full_disk.iterdir()] == ["filler"]
+
+
+def test_a_full_disk_while_saving_is_one_line_and_leaves_no_partial_checkpoint(tmp_path, capsys, monkeypatch):
+    import errno
+
+    import torch
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full)
+    assert _train(tmp_path, "trainer.max_steps=2") == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "the disk is full" in err and "step_00000002" in err
+    assert "Traceback" not in err and "inline_container" not in err
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == []
+
+
+def test_seed_beyond_its_range_is_one_line(tmp_path, capsys):
+    assert _train(tmp_path, "--seed", str(2**70)) == 2
+    assert "trainer.seed must lie in [0, 2**32)" in capsys.readouterr().err
+    assert _train(tmp_path, "trainer.num_workers=100000") == 2
+    assert "trainer.num_workers must be at most 64" in capsys.readouterr().err
+
+
 def test_user_errors_are_one_line(tmp_path, capsys):
     assert _train(tmp_path, "trainer.max_step=3") == 2
     err = capsys.readouterr().err.strip()
@@ -74,7 +133,7 @@ def test_sigkill_during_a_save_keeps_the_previous_checkpoint(tmp_path):
     deadline = time.monotonic() + 90
     try:
         while time.monotonic() < deadline:
-            partial = list(ckdir.glob(".tmp-step_00000020-*/meta.json")) if ckdir.is_dir() else []
+            partial = list(ckdir.glob(".step_00000020.partial-*/meta.json")) if ckdir.is_dir() else []
             if partial:  # every file of the new checkpoint is written; the rename is pending
                 break
             assert proc.poll() is None, proc.communicate()
@@ -91,7 +150,7 @@ def test_sigkill_during_a_save_keeps_the_previous_checkpoint(tmp_path):
 
     assert _train(out, "trainer.max_steps=20", "trainer.save_every=10", "--resume") == 0
     assert latest_checkpoint(ckdir).step == 20
-    assert not list(ckdir.glob(".tmp-*"))
+    assert not list(ckdir.glob(".*"))  # the killed save's partial folder is gone
     # identical to a run that was never killed
     assert _train(tmp_path / "clean", "trainer.max_steps=20", "trainer.save_every=10") == 0
     assert_same(checkpoint_weights(ckdir / "step_00000020"),

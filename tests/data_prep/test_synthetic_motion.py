@@ -190,3 +190,10 @@ def test_command_line_writes_and_refuses_to_overwrite(tmp_path, capsys):
     assert cli_main(["prep", "synthetic-motion", str(out), "--clips", "6"]) == 2
     assert "--force" in capsys.readouterr().err
     assert cli_main(["prep", "synthetic-motion", str(out), "--clips", "6", "--force"]) == 0
+
+
+@pytest.mark.parametrize("clips", [2, 10**9])
+def test_clip_counts_beyond_the_range_are_refused(tmp_path, clips):
+    with pytest.raises(ValueError, match=r"--clips \(data.params.clips\) must be between 3 and 1000000"):
+        write_synthetic_set(tmp_path / "set", clips=clips)
+    assert not (tmp_path / "set").exists()

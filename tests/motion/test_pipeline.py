@@ -89,13 +89,20 @@ def test_guidance_interval_is_saved_and_changes_only_the_steps_outside_it(tiny_p
         pipe(["a person walks forward"], guidance_interval=(0, 5000), **FAST)
 
 
-def test_saving_over_an_existing_folder_replaces_it(pipe, tmp_path):
+def test_saving_over_an_earlier_pipeline_folder_replaces_it_and_nothing_else(pipe, tmp_path):
     target = tmp_path / "model"
-    target.mkdir()
-    (target / "stale.txt").write_text("old")
+    pipe.save_pretrained(target)
+    (target / "stale.txt").write_text("old")  # inside a pipeline folder: replaced with it
     pipe.save_pretrained(target)
     assert sorted(p.name for p in target.iterdir()) == ["feature_stats.npz", "model", "pipeline.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    mine = tmp_path / "mine"  # a folder that is not a pipeline folder was once deleted too
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    with pytest.raises(FileExistsError, match="is not a pipeline folder .one holds pipeline.json."):
+        pipe.save_pretrained(mine)
+    assert [p.name for p in mine.iterdir()] == ["notes.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "model"]
 
 
 def test_seeds(pipe):

@@ -126,7 +126,7 @@ def test_disk_cache_round_trip_is_exact(tmp_path):
     tokens = first.encode_tokens(["a person waves", "jump"])
     files = sorted(tmp_path.rglob("*"))
     assert len([f for f in files if f.suffix == ".safetensors"]) == 2
-    assert not [f for f in files if f.name.startswith(".tmp-")]
+    assert not [f for f in files if f.name.startswith(".")]  # no temporary left
     second = CharEncoder(cache_dir=tmp_path)  # fresh process-like instance, same identity
     assert torch.equal(second.encode(["jump", "a person waves"]), pooled.flip(0))
     again = second.encode_tokens(["a person waves", "jump"])

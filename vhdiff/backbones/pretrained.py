@@ -70,6 +70,26 @@ def _atomic_write_bytes(path: Path, write: Callable[[str], None]) -> None:
         raise
 
 
+def _read_weights(path: Path, *, owner: str) -> dict[str, torch.Tensor]:
+    """The tensors of the safetensors file `path`; ValueError naming it when it cannot be read
+    (empty, truncated, not safetensors) or holds non-finite numbers."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    fix = "copy the model folder again, or save it again with save_pretrained"
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError) as exc:
+        raise ValueError(f"{owner}: cannot read {path} ({exc}): the file is truncated or corrupt; {fix}") from None
+    broken = [k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if broken:
+        raise ValueError(
+            f"{owner}: the weights in {path} are corrupt: {', '.join(broken[:3])}"
+            f"{' ...' if len(broken) > 3 else ''} hold NaN or infinite values; {fix}"
+        )
+    return state
+
+
 class PretrainedMixin:
     """Adds `config`, `save_pretrained(dir)` and `from_pretrained(dir)` to an nn.Module whose
     `__init__` is decorated with `register_config`."""
@@ -104,7 +124,13 @@ class PretrainedMixin:
                 f"{cls.__name__}: no {CONFIG_NAME} at {path}; point from_pretrained at a folder "
                 "written by save_pretrained"
             )
-        raw = json.loads(path.read_text())
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValueError(
+                f"{cls.__name__}: {path} is not valid JSON ({exc}); the model folder is damaged: "
+                "copy it again, or save the model again with save_pretrained"
+            ) from None
         if not isinstance(raw, dict):
             raise ValueError(  # noqa: TRY004 - a bad file's content, not a bad argument type
                 f"{cls.__name__}: {path} must hold a JSON object, got {type(raw).__name__}"
@@ -136,10 +162,9 @@ class PretrainedMixin:
     ) -> Self:
         """Rebuild the model saved by `save_pretrained(directory)` and load its weights.
 
-        The model comes back in eval mode. Missing or unexpected weights raise ValueError.
+        The model comes back in eval mode. Missing or unexpected weights, and a weights file
+        that is truncated, garbled or holds NaN / infinite values, raise ValueError naming it.
         """
-        from safetensors.torch import load_file
-
         folder = Path(directory)
         config = cls.config_from_file(folder / CONFIG_NAME)
         weights = folder / WEIGHTS_NAME
@@ -149,7 +174,7 @@ class PretrainedMixin:
             )
         model = cls(**config)
         assert isinstance(model, nn.Module)
-        state = load_file(str(weights))
+        state = _read_weights(weights, owner=cls.__name__)
         try:
             result = model.load_state_dict(state, strict=False)
         except RuntimeError as err:  # tensor shapes that disagree with config.json

@@ -30,6 +30,9 @@ from vhdiff.diffusion import SAMPLER_NAMES, SPACINGS
 
 __all__ = ["PIPELINE_FACTORY", "add_arguments", "load_generator", "run"]
 
+MAX_EVAL_SAMPLES = 100_000  # clips (or captions) per split: every motion is held for the metrics
+MAX_MM_REPEATS = 100  # motions per MultiModality caption
+
 PIPELINE_FACTORY = "vhdiff.motion.pipeline:load_generate_fn"
 DEVICE_CHOICES = ("auto", "cpu", "cuda")  # as vhdiff.training.distributed (not imported: torch)
 DATASET_FPS = 20.0  # the frame rate MotionTextDataset reads by default (HumanML3D's)
@@ -137,18 +140,30 @@ def load_generator(
     return generate_fn
 
 
+def check_sizes(args: argparse.Namespace) -> None:
+    """The options that size the evaluation and its memory, each within its range."""
+    from vhdiff.commands.options import MAX_BATCH, check_range, check_seed
+    from vhdiff.motion.postprocess.smoothing import check_sigma
+
+    check_range("--num-samples", args.num_samples, 1, MAX_EVAL_SAMPLES, unit="clips")
+    check_range("--batch-size", args.batch_size, 1, MAX_BATCH, unit="captions")
+    check_range("--mm-texts", args.mm_texts, 0, MAX_EVAL_SAMPLES, unit="captions")
+    check_range("--mm-repeats", args.mm_repeats, 0, MAX_MM_REPEATS, unit="motions per caption")
+    check_sigma(args.smoothing, name="--smoothing")
+    check_seed("--seed", args.seed)
+
+
 def run(args: argparse.Namespace) -> int:
+    from vhdiff.atomic_io import check_writable
     from vhdiff.motion.data import STATS_FILE, require_dataset_folder
     from vhdiff.motion.metrics.evaluator import EVALUATOR_DIR, load_evaluator
     from vhdiff.motion.metrics.report import check_multimodality_settings, evaluate_motion
     from vhdiff.motion.representation.stats import FeatureStats
     from vhdiff.training.distributed import resolve_device
 
+    check_sizes(args)
+    check_writable(Path(args.out).parent)  # the report comes last: the place is probed first
     data = require_dataset_folder(args.data, what="--data")
-    for name in ("num_samples", "batch_size"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
     check_multimodality_settings(args.mm_texts, args.mm_repeats)
     device = str(resolve_device(args.device))
     folder = Path(args.evaluator) if args.evaluator else data / EVALUATOR_DIR

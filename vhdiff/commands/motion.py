@@ -34,10 +34,17 @@ from typing import Any
 
 import numpy as np
 
-from vhdiff.atomic_io import Staging
+from vhdiff.atomic_io import Staging, check_writable
 from vhdiff.body.posing import BODIES
 from vhdiff.body.smpl_motion import SMPLMotion
-from vhdiff.commands.options import as_flag_error, check_settings
+from vhdiff.commands.options import (
+    MAX_BATCH,
+    MAX_MOTIONS,
+    as_flag_error,
+    check_range,
+    check_seed,
+    check_settings,
+)
 from vhdiff.diffusion import SAMPLER_NAMES, SPACINGS
 from vhdiff.motion.export import VIDEO_SUFFIXES, MotionExporter
 
@@ -159,7 +166,11 @@ def _read_prompts(args: argparse.Namespace) -> list[str]:
         raise ValueError("give either a PROMPT or --prompts FILE, not both")
     if args.prompts is not None:
         path = Path(args.prompts)
-        if not path.is_file():
+        if path.is_dir():
+            raise IsADirectoryError(
+                f"--prompts {str(path)!r} is a folder; name a UTF-8 text file with one prompt per line"
+            )
+        if not path.exists():
             raise FileNotFoundError(f"--prompts file not found: {str(path)!r}")
         try:
             text = path.read_bytes().decode("utf-8")
@@ -172,7 +183,8 @@ def _read_prompts(args: argparse.Namespace) -> list[str]:
         prompts = [p for p in prompts if p and not p.startswith("#")]
         if not prompts:
             raise ValueError(
-                f"--prompts file {str(path)!r} holds no prompts; write one prompt per line"
+                f"--prompts file {str(path)!r} holds no prompts ({'it is empty' if not text else 'only blank and #-lines'}); "
+                "write one prompt per line"
             )
         return prompts
     if args.prompt is None:
@@ -243,11 +255,35 @@ def _check_device(name: str) -> None:
         raise ValueError(f"--device {name}: no CUDA GPU is available here; use --device cpu")
 
 
+def check_sizes(args: argparse.Namespace, prompts: int) -> None:
+    """The options that size the work and its memory, each within its range (one message
+    form, `vhdiff.commands.options`); --length is bounded by the model when it loads."""
+    from vhdiff.motion.postprocess.smoothing import check_sigma
+
+    check_range("--num", args.num, 1, MAX_MOTIONS, unit="motions per prompt")
+    if prompts * args.num > MAX_BATCH:
+        raise ValueError(
+            f"{prompts} prompts x --num {args.num} = {prompts * args.num} motions, more than "
+            f"{MAX_BATCH} in one call; split the prompts over several calls"
+        )
+    check_range("--size", args.size, 16, 4096, unit="pixels")
+    if args.smoothing is not None:
+        check_sigma(args.smoothing, name="--smoothing")
+    check_seed("--seed", args.seed, uses=prompts if args.edit is not None else 1)
+
+
+def check_outputs(plan: _Plan, exporter: MotionExporter, count: int) -> None:
+    """Before any motion is made: every output of `count` motions can be put in place
+    (`MotionExporter.check_outputs`) and the output folder takes a real write."""
+    for stem in plan.names(count):
+        exporter.check_outputs(stem)
+    check_writable(plan.stem.parent)
+
+
 def validate(args: argparse.Namespace) -> _Plan:
     """Check every option that needs no model; raises ValueError / FileNotFoundError."""
     prompts = _read_prompts(args)
-    if args.num < 1:
-        raise ValueError(f"--num must be at least 1, got {args.num}")
+    check_sizes(args, len(prompts))
     if args.edit is not None and args.foot_lock:
         raise ValueError("--foot-lock applies to new motions, not to --edit (it would move the kept path); drop it")
     if args.length is not None and (not np.isfinite(args.length) or args.length <= 0):
@@ -256,8 +292,6 @@ def validate(args: argparse.Namespace) -> _Plan:
 
     check_settings(MotionGeneration, generation_overrides(args))  # before any model loads
     _check_device(args.device)
-    if not 16 <= args.size <= 4096:
-        raise ValueError(f"--size must be between 16 and 4096 pixels, got {args.size}")
     out = Path(args.out)
     suffix = out.suffix.lower()
     if suffix not in VIDEO_SUFFIXES + (".npz",):
@@ -350,20 +384,19 @@ def warn_far_prompts(motions: list[Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     plan = validate(args)
-    motions = generate(args, plan)
-    stems = plan.names(len(motions))
     exporter = MotionExporter(
         body=args.body, smpl_dir=args.smpl_dir, video=plan.video_suffix, size=args.size,
         bvh=args.bvh, obj=args.obj,
     )
-    staging = Staging()
+    check_outputs(plan, exporter, len(plan.prompts) * args.num)
+    motions = generate(args, plan)
+    stems = plan.names(len(motions))
     written: list[list[Path]] = []
     try:
-        for motion, stem in zip(motions, stems):
-            written.append(exporter.export(motion.smpl, motion.prompt, stem, staging))
-        staging.commit()
-    except BaseException as exc:
-        staging.discard()
+        with Staging() as staging:  # all outputs appear together, or none (a failure discards)
+            for motion, stem in zip(motions, stems):
+                written.append(exporter.export(motion.smpl, motion.prompt, stem, staging))
+    except Exception as exc:
         from vhdiff.viz.gl import GLUnavailableError
 
         if isinstance(exc, GLUnavailableError):  # one line, like the CLI's user errors

@@ -1,8 +1,57 @@
-"""What the commands share about options: generation settings named by their flags."""
+"""What the sub-commands share about options: numeric ranges, seeds, generation settings.
+
+Ranges: one check, one message form.
+
+Every numeric option that sizes work or memory has a range that makes sense, and a value
+outside it is a one-line error naming the option, the range and the value given, raised
+before anything is loaded:
+
+    check_range("--num", args.num, 1, MAX_MOTIONS)   # "--num must be between 1 and 100, got 0"
+"""
 
 from __future__ import annotations
 
+import math
 from typing import Any
+
+from vhdiff.pipelines.base import SEED_MAX as MAX_SEED  # torch generators take 64-bit seeds
+
+__all__ = [
+    "MAX_BATCH", "MAX_FPS", "MAX_MOTIONS", "MAX_SEED", "SETTING_FLAGS", "as_flag_error", "check_range",
+    "check_seed", "check_settings",
+]
+
+MAX_MOTIONS = 100  # motions per prompt in one `vhdiff motion` call
+MAX_BATCH = 1024  # motions generated at once
+MAX_FPS = 240.0  # rendered frame rate
+
+
+def check_range(option: str, value: float | None, low: float, high: float, *, unit: str = "") -> float | None:
+    """`value` if it is a finite number in [low, high] (or None: not given), else a ValueError
+    "OPTION must be between LOW and HIGH UNIT, got VALUE"."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not low <= value <= high:  # fmt: skip
+        unit = f" {unit}" if unit else ""
+        raise ValueError(f"{option} must be between {_number(low)} and {_number(high)}{unit}, got {value!r}")
+    return value
+
+
+def _number(value: float) -> str:
+    return str(value) if isinstance(value, int) else f"{value:g}"
+
+
+def check_seed(option: str, seed: int | None, *, uses: int = 1) -> int | None:
+    """A seed that torch can take for each of `uses` consecutive seeds (seed, seed + 1, ...)."""
+    if seed is None:
+        return None
+    if not 0 <= seed <= MAX_SEED - (uses - 1):
+        raise ValueError(
+            f"{option} must be an integer from 0 to 2**63 - {uses} ({MAX_SEED - uses + 1}), got {seed}"
+        )
+    return seed
+
 
 # MotionGeneration / GenerationConfig field -> the command-line flag that sets it
 SETTING_FLAGS = {

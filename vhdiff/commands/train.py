@@ -14,8 +14,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vhdiff.training.distributed import DEVICE_CHOICES
+
+if TYPE_CHECKING:
+    from vhdiff.training import Trainer
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,13 +33,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="continue from the newest complete checkpoint in the output directory",
     )
     parser.add_argument("--device", choices=DEVICE_CHOICES, default="auto", help="default: auto")
-    parser.add_argument("--seed", type=int, default=None, help="overrides trainer.seed")
+    parser.add_argument("--seed", type=int, default=None, help="overrides trainer.seed (0 .. 2**32 - 1)")
     parser.add_argument("--out", default=None, help="output directory (overrides trainer.out_dir)")
     # key=value overrides may come before or after the options (`... a=1 --resume b=2`)
     parser.parse_args = parser.parse_intermixed_args  # type: ignore[method-assign]
 
 
+def resume(trainer: Trainer, checkpoints: Path, *, main: bool) -> None:
+    """Load the newest complete checkpoint (every rank calls it); rank 0 says which one, and
+    warns about each step folder it skipped (one without meta.json, which is kept)."""
+    from vhdiff.training.checkpoint import skipped_checkpoints
+
+    if main:
+        for folder in skipped_checkpoints(checkpoints):
+            print(
+                f"vhdiff train: warning: skipping {folder}: it has no meta.json (an incomplete or "
+                "damaged checkpoint that no save finished); it is kept, nothing is deleted (a save "
+                "at its step renames it to NAME.incomplete first)",
+                file=sys.stderr,
+            )
+    found = trainer.resume_latest()
+    if not main:
+        return
+    if found is None:
+        print(f"vhdiff train: no checkpoint in {checkpoints} yet; starting fresh", file=sys.stderr)
+    else:
+        print(f"resumed from step {trainer.step} ({found})")
+
+
 def run(args: argparse.Namespace) -> int:
+    from vhdiff.atomic_io import check_writable
     from vhdiff.config import build_trainer, import_config_modules, load_config
     from vhdiff.training import cleanup_distributed, init_distributed, latest_checkpoint
 
@@ -52,12 +79,13 @@ def run(args: argparse.Namespace) -> int:
             f"{checkpoints} already holds checkpoints; pass --resume to continue that run "
             "or choose another --out"
         )
+    check_writable(cfg.trainer.out_dir)  # a real write, before any model is built
     ctx = init_distributed(args.device)
     try:
         trainer = build_trainer(cfg, context=ctx)
-        if args.resume and ctx.is_main and latest_checkpoint(checkpoints) is None:
-            print(f"vhdiff train: no checkpoint in {checkpoints} yet; starting fresh", file=sys.stderr)
-        result = trainer.fit(resume=args.resume)
+        if args.resume:
+            resume(trainer, checkpoints, main=ctx.is_main)
+        result = trainer.fit()
         if ctx.is_main:
             loss = "n/a" if result.last_loss is None else f"{result.last_loss:.4g}"
             print(f"trained to step {result.step} (loss {loss}); checkpoint: {result.checkpoint}")

@@ -1,6 +1,6 @@
 """Writing generated motions to files: SMPL `.npz`, a rendered MP4 / GIF, BVH, OBJ per frame.
 
-    from vhdiff.atomic_io import Staging
+    from vhdiff.atomic_io import FolderKind, Staging, check_replace_folder
     from vhdiff.motion.export import MotionExporter
     exporter = MotionExporter(body="mannequin", video=".mp4", bvh=True)
     with Staging() as staging:                    # all files appear together, or none
@@ -9,7 +9,11 @@
 
 One exporter poses every motion with one body model and draws it with one renderer (both
 made on first use). `export` writes under temporary names of a `vhdiff.atomic_io.Staging`;
-they become the final names only when the staging commits.
+they become the final names only when the staging commits. Files of an earlier export
+under the same names are replaced; a NAME_obj/ folder only when it holds nothing but the
+NAME_NNNNN.obj files an export writes (`vhdiff.viz.writers.sequence_kind`), so a
+folder with anything of the user's in it is refused, not replaced (`check_outputs` says so
+before any motion is made).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from vhdiff.atomic_io import Staging
+from vhdiff.atomic_io import FolderKind, Staging, check_replace_folder
 from vhdiff.body.posing import BODIES
 from vhdiff.body.smpl_motion import SMPLMotion
 
@@ -100,27 +104,57 @@ class MotionExporter:
             self._renderer = MeshRenderer(width=self.size, height=self.size)
         return self._renderer.iter_frames(vertices, faces)
 
+    def outputs(self, stem: Path) -> list[Path]:
+        """The paths `export` writes for `stem`: NAME.npz, then the video, NAME.bvh, NAME_obj/."""
+        finals = [with_suffix(stem, ".npz")]
+        if self.video is not None:
+            finals.append(with_suffix(stem, self.video))
+        if self.bvh:
+            finals.append(with_suffix(stem, ".bvh"))
+        if self.obj:
+            finals.append(stem.with_name(f"{stem.name}_obj"))
+        return finals
+
+    @staticmethod
+    def obj_kind(stem: Path) -> FolderKind:
+        """What a NAME_obj/ folder that an export wrote holds: NAME_NNNNN.obj files only."""
+        from vhdiff.viz.writers import sequence_kind
+
+        return sequence_kind(prefix=f"{stem.name}_", fmt="obj")
+
+    def check_outputs(self, stem: Path) -> None:
+        """Raise now (IsADirectoryError, FileExistsError) if `export(..., stem, ...)` could not
+        put its outputs in place: a file's name is taken by a folder, or NAME_obj/ holds
+        something an export did not write. Nothing is changed on disk."""
+        for final in self.outputs(stem):
+            if final.suffix:
+                if final.is_dir():
+                    raise IsADirectoryError(
+                        f"{str(final)!r} is a folder; remove it or choose another --out name"
+                    )
+            else:
+                check_replace_folder(final, kind=self.obj_kind(stem), force=True)
+
     def export(self, motion: SMPLMotion, prompt: str, stem: Path, staging: Staging) -> list[Path]:
         """Write every requested output of one motion under temporary names of `staging`;
-        returns the final paths (NAME.npz first)."""
+        returns the final paths (`outputs(stem)`)."""
         from vhdiff.body.posing import pose_motion
         from vhdiff.viz.writers import write_frames, write_mesh_sequence
 
-        finals = [with_suffix(stem, ".npz")]
-        motion.save(staging.file(finals[-1]))
+        finals = self.outputs(stem)
+        npz, rest = finals[0], iter(finals[1:])
+        motion.save(staging.file(npz))
         posed = pose_motion(self.model(), motion) if self.video or self.obj else None
         if self.video is not None:
-            finals.append(with_suffix(stem, self.video))
-            write_frames(staging.file(finals[-1]), self.frames(posed, prompt), motion.fps)
+            write_frames(staging.file(next(rest)), self.frames(posed, prompt), motion.fps)
         if self.bvh:
             from vhdiff.body.bvh import write_bvh
 
-            finals.append(with_suffix(stem, ".bvh"))
-            write_bvh(staging.file(finals[-1]), motion, rest_joints=self.rest_joints(motion))
+            write_bvh(staging.file(next(rest)), motion, rest_joints=self.rest_joints(motion))
         if self.obj:
-            finals.append(stem.with_name(f"{stem.name}_obj"))
             vertices, _, faces = posed
-            write_mesh_sequence(staging.folder(finals[-1]), vertices, faces, prefix=f"{stem.name}_")
+            folder = staging.folder(next(rest), kind=self.obj_kind(stem))
+            write_mesh_sequence(folder, vertices, faces, prefix=f"{stem.name}_")
         return finals
 
     def close(self) -> None:

@@ -7,10 +7,11 @@ from vhdiff.pipelines.base import (
     FORMAT,
     MODEL_DIR,
     PIPELINE_FILE,
+    PIPELINE_FOLDER,
     SEED_MAX,
     Pipeline,
     make_generator,
 )
 from vhdiff.pipelines.generation import GenerationConfig
 
-__all__ = ["FORMAT", "MODEL_DIR", "PIPELINE_FILE", "SEED_MAX", "GenerationConfig", "Pipeline", "make_generator"]
+__all__ = ["FORMAT", "MODEL_DIR", "PIPELINE_FILE", "PIPELINE_FOLDER", "SEED_MAX", "GenerationConfig", "Pipeline", "make_generator"]

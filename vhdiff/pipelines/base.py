@@ -36,12 +36,16 @@ from typing import Any, ClassVar, TypeVar
 import torch
 from typing_extensions import Self
 
+from vhdiff.atomic_io import FolderKind
 from vhdiff.diffusion import ClassifierFreeGuidance, GaussianDiffusion, SampleOutput
 from vhdiff.pipelines.generation import GenerationConfig
 
-__all__ = ["FORMAT", "MODEL_DIR", "PIPELINE_FILE", "SEED_MAX", "Pipeline", "make_generator"]
+__all__ = ["FORMAT", "MODEL_DIR", "PIPELINE_FILE", "PIPELINE_FOLDER", "SEED_MAX", "Pipeline", "make_generator"]
 
 PIPELINE_FILE = "pipeline.json"
+# a folder save_pretrained wrote: it holds pipeline.json, written last (vhdiff.atomic_io's
+# replace rule: only such a folder, or an empty one, is ever replaced by a save)
+PIPELINE_FOLDER = FolderKind.with_file("pipeline folder", PIPELINE_FILE)
 MODEL_DIR = "model"
 FORMAT = 2  # 1: motion folders before the shared base (still read by MotionPipeline)
 SEED_MAX = 2**63 - 1  # torch generators take 64-bit seeds
@@ -166,11 +170,12 @@ class Pipeline:
 
     def save_pretrained(self, directory: str | os.PathLike, *, fp16: bool = False) -> Path:
         """Write the pipeline folder (fp16 weights with `fp16=True`); atomic: the folder is
-        written under a temporary name and renamed over `directory`."""
+        written under a temporary name and renamed over `directory`, which must be missing,
+        empty or an earlier pipeline folder (anything else is refused, nothing touched)."""
         from vhdiff.atomic_io import atomic_folder, write_text_atomic
 
         out = Path(directory)
-        with atomic_folder(out) as tmp:
+        with atomic_folder(out, kind=PIPELINE_FOLDER, force=True) as tmp:
             model = copy.deepcopy(self.model).cpu()
             (model.half() if fp16 else model).save_pretrained(tmp / MODEL_DIR)
             meta: dict[str, Any] = {

@@ -26,7 +26,7 @@ Each (pooled, tokens) pair computed for a prompt is kept in an in-memory LRU cac
 one safetensors file per prompt under `cache_dir/<encoder id>/<sha256 of prompt>.safetensors`.
 The encoder id is derived from the encoder's kind, its configuration and a fingerprint
 of its weights, so two checkpoints never share entries. Files are written atomically
-(temporary name, then `os.replace`); a file whose stored prompt differs from the
+(`vhdiff.atomic_io.atomic_path`: a temporary name, then renamed); a file whose stored prompt differs from the
 requested one (a hash collision) or that cannot be read is ignored and recomputed.
 A cached prompt returns exactly the tensor values computed the first time.
 """
@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -44,6 +43,8 @@ from pathlib import Path
 
 import torch
 from torch import Tensor
+
+from vhdiff.atomic_io import atomic_path
 
 __all__ = [
     "TextEncoder",
@@ -269,22 +270,13 @@ class TextEncoder(ABC):
             return
         from safetensors.torch import save_file
 
-        path = self._disk_path(text)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".safetensors")
-        os.close(fd)
-        try:
-            pooled, tokens = entry
+        pooled, tokens = entry
+        with atomic_path(self._disk_path(text)) as tmp:
             save_file(
                 {"pooled": pooled.contiguous(), "tokens": tokens.contiguous()},
-                tmp,
+                str(tmp),
                 metadata={"text": text, "encoder": self._identity()},
             )
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
 
 
 def weights_fingerprint(module: torch.nn.Module, *, per_tensor: int = 4096) -> str:

@@ -9,12 +9,18 @@ A checkpoint is one directory ``<root>/step_00001000/`` holding::
     config.yaml        the resolved run config (when the caller gives one)
     meta.json          step, metric, and size + SHA-256 of every file above
 
-The directory is written under a temporary name ``.tmp-step_...`` in the same folder, every
-file is fsync'ed, and only then renamed to its final name (`os.replace`, atomic on POSIX).
-So a ``step_*`` directory is either complete or absent: a process killed mid-save leaves
-only a ``.tmp-*`` folder, which `list_checkpoints` ignores and `remove_partial` deletes.
+The directory is written through `vhdiff.atomic_io.atomic_folder`: under a temporary name
+(``.step_....partial-PID@HOST-*``) in the same folder, every file fsync'ed, and only then
+renamed to its final name (`os.replace`, atomic on POSIX). So a ``step_*`` directory is
+either complete or absent: a process killed mid-save leaves only a partial folder, which
+`list_checkpoints` ignores and `remove_partial` deletes once its process is dead.
 `verify_checkpoint` re-checks sizes and hashes, so a file damaged later (truncated copy,
-bad disk) gives a `CheckpointError` that names the file.
+bad disk) gives a `CheckpointError` that names the file; weights with NaN or infinite
+values are refused when they are loaded.
+
+A ``step_*`` folder without a meta.json was not written by a save (meta.json is written
+last): `skipped_checkpoints` lists those, nothing here deletes them, and a save at that
+step first renames such a folder to ``step_N.incomplete`` (with a warning).
 """
 
 from __future__ import annotations
@@ -23,8 +29,8 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import time
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,8 +38,19 @@ from typing import Any
 import torch
 from torch import nn
 
+from vhdiff.atomic_io import (
+    FolderKind,
+    atomic_folder,
+    check_replace_folder,
+    delete_folder,
+    pid_alive,
+    remove_stale_partials,
+    write_text_atomic,
+)
+
 STEP_DIR = re.compile(r"^step_(\d+)$")
-TMP_PREFIX = ".tmp-"
+# temporaries of saves by older versions (.tmp-step_N-PID, .tmp-old-step_N-PID, .tmp-NAME.PID)
+LEGACY_TMP = re.compile(r"^\.tmp-.*[-.](?P<pid>\d+)$")
 META = "meta.json"
 STATE = "training_state.pt"
 WEIGHTS = "model.safetensors"
@@ -43,6 +60,10 @@ FORMAT_VERSION = 1
 # Test hook: "SECONDS" or "SECONDS@STEP" - sleep after the files are written and before the
 # directory is renamed (for saves at step >= STEP), so a test can SIGKILL a run mid-save.
 SAVE_DELAY_ENV = "VHDIFF_TEST_SAVE_DELAY_S"
+
+
+# a folder a save wrote: meta.json is written last (vhdiff.atomic_io's replace rule)
+CHECKPOINT_FOLDER = FolderKind.with_file("checkpoint", META)
 
 
 class CheckpointError(ValueError):
@@ -59,40 +80,12 @@ class CheckpointInfo:
 
 
 # ---------------------------------------------------------------------- small file helpers
-def _fsync_file(path: Path) -> None:
-    with open(path, "rb+") as f:
-        os.fsync(f.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 22), b""):
             h.update(chunk)
     return h.hexdigest()
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same folder + os.replace."""
-    path = Path(path)
-    tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{os.getpid()}")
-    tmp.write_text(text)
-    _fsync_file(tmp)
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
 
 
 def step_dir_name(step: int) -> str:
@@ -122,9 +115,6 @@ def save_module_weights(module: nn.Module, directory: Path) -> None:
         cls = type(module)
         config = {"_class_name": f"{cls.__module__}.{cls.__qualname__}", **config}
         (directory / MODEL_CONFIG).write_text(json.dumps(config, indent=2, sort_keys=True))
-    for f in directory.iterdir():
-        if f.is_file():
-            _fsync_file(f)
 
 
 def load_module_weights(module: nn.Module, directory: Path) -> None:
@@ -138,8 +128,9 @@ def load_module_weights(module: nn.Module, directory: Path) -> None:
 def load_weights_file(module: nn.Module, path: Path, *, hint: str) -> None:
     """Copy the safetensors file `path` into `module`, cast to its dtypes.
 
-    Every tensor must match by name and shape, checked before anything is copied; otherwise
-    a CheckpointError lists what differs and ends with `hint` (what to fix).
+    Every tensor must match by name and shape, and hold finite numbers, checked before
+    anything is copied; otherwise a CheckpointError lists what differs and ends with `hint`
+    (what to fix), or says the weights are corrupt.
     """
     from safetensors import SafetensorError
     from safetensors.torch import load_file
@@ -163,6 +154,12 @@ def load_weights_file(module: nn.Module, path: Path, *, hint: str) -> None:
             if items
         ]  # fmt: skip
         raise CheckpointError(f"weights in {path} do not fit this model ({'; '.join(parts)}); {hint}")
+    broken = [k for k, v in weights.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())]
+    if broken:
+        raise CheckpointError(
+            f"the weights in {path} are corrupt: {', '.join(broken[:4])}{' ...' if len(broken) > 4 else ''} "
+            "hold NaN or infinite values (a damaged file, or a run that diverged); use an earlier checkpoint"
+        )
     with torch.no_grad():
         for name, tensor in own.items():
             tensor.copy_(weights[name].to(device=tensor.device, dtype=tensor.dtype))
@@ -187,42 +184,45 @@ def save_checkpoint(
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     final = root / step_dir_name(step)
-    tmp = root / f"{TMP_PREFIX}{final.name}-{os.getpid()}"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
-    save_module_weights(model, tmp / "model")
-    if ema_model is not None:
-        save_module_weights(ema_model, tmp / "ema")
-    torch.save(training_state, tmp / STATE)
-    _fsync_file(tmp / STATE)
-    if config_text is not None:
-        (tmp / "config.yaml").write_text(config_text)
-        _fsync_file(tmp / "config.yaml")
-    files = sorted(p for p in tmp.rglob("*") if p.is_file())
-    meta = {
-        "format_version": FORMAT_VERSION,
-        "step": int(step),
-        "metric": None if metric is None else float(metric),
-        "time": time.time(),
-        "files": {
-            str(p.relative_to(tmp)): {"size": p.stat().st_size, "sha256": _sha256(p)} for p in files
-        },
-    }
-    (tmp / META).write_text(json.dumps(meta, indent=2))
-    _fsync_file(tmp / META)
-    for d in [p for p in tmp.rglob("*") if p.is_dir()] + [tmp]:
-        _fsync_dir(d)
-    _test_delay(step)
-    if final.exists():  # re-saving the same step: swap the old one out, then delete it
-        trash = root / f"{TMP_PREFIX}old-{final.name}-{os.getpid()}"
-        os.replace(final, trash)
-        os.replace(tmp, final)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        os.replace(tmp, final)
-    _fsync_dir(root)
+    try:
+        check_replace_folder(final, kind=CHECKPOINT_FOLDER, force=True)
+    except FileExistsError:  # a step_N that no save wrote: kept, under another name
+        kept = _set_aside(final)
+        warnings.warn(
+            f"{final} is not a complete checkpoint (no {META}), so it was not written by a save; "
+            f"kept as {kept.name} and step {step} saved in its place", stacklevel=2,
+        )  # fmt: skip
+    # re-saving the same step replaces the old checkpoint (swapped out, then deleted)
+    with atomic_folder(final, kind=CHECKPOINT_FOLDER, force=True, fsync=True) as tmp:
+        save_module_weights(model, tmp / "model")
+        if ema_model is not None:
+            save_module_weights(ema_model, tmp / "ema")
+        torch.save(training_state, tmp / STATE)
+        if config_text is not None:
+            (tmp / "config.yaml").write_text(config_text)
+        files = sorted(p for p in tmp.rglob("*") if p.is_file())
+        meta = {
+            "format_version": FORMAT_VERSION,
+            "step": int(step),
+            "metric": None if metric is None else float(metric),
+            "time": time.time(),
+            "files": {
+                str(p.relative_to(tmp)): {"size": p.stat().st_size, "sha256": _sha256(p)} for p in files
+            },
+        }
+        (tmp / META).write_text(json.dumps(meta, indent=2))
+        _test_delay(step)
     return final
+
+
+def _set_aside(folder: Path) -> Path:
+    """Rename `folder` to FOLDER.incomplete (or .incomplete-2, ...): kept, out of the way."""
+    for n in range(1, 1000):
+        kept = folder.with_name(f"{folder.name}.incomplete" + ("" if n == 1 else f"-{n}"))
+        if not (kept.exists() or kept.is_symlink()):
+            os.replace(folder, kept)
+            return kept
+    raise FileExistsError(f"{folder} is not a complete checkpoint and 999 older ones are kept beside it; clean up {folder.parent}")
 
 
 def _test_delay(step: int) -> None:
@@ -268,6 +268,17 @@ def list_checkpoints(root: Path | str) -> list[CheckpointInfo]:
     return sorted(found, key=lambda c: c.step)
 
 
+def skipped_checkpoints(root: Path | str) -> list[Path]:
+    """``step_*`` entries under `root` that are not complete checkpoints (no meta.json: not
+    written by a save, or damaged since), oldest first. `list_checkpoints` leaves them out;
+    nothing deletes them."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    found = [d for d in root.iterdir() if STEP_DIR.match(d.name) and not (d.is_dir() and (d / META).is_file())]
+    return sorted(found, key=lambda d: int(STEP_DIR.match(d.name).group(1)))
+
+
 def latest_checkpoint(root: Path | str) -> CheckpointInfo | None:
     """The newest complete checkpoint under `root`, or None."""
     found = list_checkpoints(root)
@@ -311,17 +322,21 @@ def load_training_state(path: Path | str) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------- housekeeping
 def remove_partial(root: Path | str) -> list[Path]:
-    """Delete ``.tmp-*`` leftovers of saves that were killed; returns what was removed."""
+    """Delete the temporary folders of saves whose process is dead (killed mid-save); a live
+    process's are kept (`vhdiff.atomic_io.remove_stale_partials`, and the ``.tmp-*`` names
+    of older versions). Returns what was removed."""
     root = Path(root)
-    removed = []
+    removed = remove_stale_partials(root)
     if root.is_dir():
         for d in root.iterdir():
-            if d.name.startswith(TMP_PREFIX):
-                if d.is_dir():
-                    shutil.rmtree(d, ignore_errors=True)
-                else:
-                    d.unlink(missing_ok=True)
-                removed.append(d)
+            match = LEGACY_TMP.match(d.name)
+            if match is None or pid_alive(int(match["pid"])):
+                continue
+            if d.is_dir():
+                delete_folder(d)
+            else:
+                d.unlink(missing_ok=True)
+            removed.append(d)
     return removed
 
 
@@ -338,9 +353,10 @@ def read_best(root: Path | str) -> dict[str, Any] | None:
 
 def write_best(root: Path | str, step: int, metric: float) -> None:
     root = Path(root)
-    atomic_write_text(
+    write_text_atomic(
         root / BEST,
         json.dumps({"step": int(step), "metric": float(metric), "path": step_dir_name(step)}),
+        fsync=True,
     )
 
 
@@ -358,9 +374,6 @@ def prune_checkpoints(root: Path | str, *, keep_last: int) -> list[Path]:
     for info in found[:-keep_last]:
         if info.step == best_step:
             continue
-        # rename first, so a crash mid-delete never leaves a half-deleted step_* dir
-        doomed = info.path.with_name(f"{TMP_PREFIX}del-{info.path.name}")
-        os.replace(info.path, doomed)
-        shutil.rmtree(doomed, ignore_errors=True)
+        delete_folder(info.path)  # renamed first: a crash mid-delete leaves no half step_* dir
         deleted.append(info.path)
     return deleted

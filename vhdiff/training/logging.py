@@ -8,7 +8,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from vhdiff.training.checkpoint import atomic_write_text
+from vhdiff.atomic_io import write_text_atomic
 
 
 class MetricsLogger:
@@ -53,7 +53,7 @@ class MetricsLogger:
             except (ValueError, AttributeError):
                 continue  # a half-written last line of a killed run
             kept.append(line)
-        atomic_write_text(self.path, "".join(k + "\n" for k in kept))
+        write_text_atomic(self.path, "".join(k + "\n" for k in kept), fsync=True)
 
     def log(self, step: int, metrics: dict[str, Any]) -> None:
         if self._file is None:

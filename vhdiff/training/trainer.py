@@ -54,6 +54,7 @@ from vhdiff.training.seeding import get_rng_state, seed_everything, set_rng_stat
 from vhdiff.training.timesteps import TIMESTEP_SAMPLINGS, TimestepSampling, build_timestep_sampler
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+MAX_WORKERS = 64  # data-loading processes (trainer.num_workers)
 
 
 @dataclass
@@ -122,6 +123,13 @@ class TrainerConfig:
             raise ValueError(f"trainer.ema_decay must lie in [0, 1) (0 turns EMA off); got {self.ema_decay}")
         if not 0.0 <= self.cond_drop_prob < 1.0:
             raise ValueError(f"trainer.cond_drop_prob must lie in [0, 1); got {self.cond_drop_prob}")
+        if not 0 <= self.seed < 2**32:  # seed_everything's range; torch overflows past 2**63
+            raise ValueError(f"trainer.seed must lie in [0, 2**32); got {self.seed}")
+        if self.num_workers > MAX_WORKERS:
+            raise ValueError(
+                f"trainer.num_workers must be at most {MAX_WORKERS} (each is a process holding a "
+                f"copy of the dataset); got {self.num_workers}"
+            )
         if self.batch_size % self.grad_accum:
             raise ValueError(
                 f"trainer.batch_size {self.batch_size} is not divisible by trainer.grad_accum "

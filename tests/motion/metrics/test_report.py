@@ -114,6 +114,17 @@ def test_eval_command_errors(toy_data, tmp_path, capsys):
     assert main(["eval", "motion", "--data", str(toy_data), "--mm-repeats", "5"]) == 2
     err = capsys.readouterr().err
     assert "--mm-repeats must be 0 (skip it) or >= 10" in err and err.strip().count("\n") == 0
+    for option, value, message in [
+        ("--mm-repeats", "1000000000", "--mm-repeats must be between 0 and 100 motions per caption"),
+        ("--batch-size", "0", "--batch-size must be between 1 and 1024 captions"),
+        ("--batch-size", "100000", "--batch-size must be between 1 and 1024 captions"),
+        ("--num-samples", "0", "--num-samples must be between 1 and 100000 clips"),
+        ("--smoothing", "1e9", "--smoothing must be a number of frames >= 0 (0 = off) and at most 50"),
+        ("--seed", str(2**70), "--seed must be an integer from 0 to 2**63 - 1"),
+    ]:
+        assert main(["eval", "motion", "--data", str(toy_data), option, value]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.strip().count("\n") == 0, (option, err)
     with pytest.raises(SystemExit):  # argparse: auto, cpu or cuda only
         main(["eval", "motion", "--data", str(toy_data), "--device", "tpu"])
     assert "invalid choice: 'tpu'" in capsys.readouterr().err

@@ -61,10 +61,14 @@ def test_a_still_pose_is_a_fixed_point(real_features):
     np.testing.assert_allclose(smooth_features(still, sigma=1.5), still, atol=1e-6)
 
 
-@pytest.mark.parametrize("sigma", [-0.5, float("nan"), "1"])
+@pytest.mark.parametrize("sigma", [-0.5, float("nan"), "1", 50.5, 1e9])
 def test_bad_sigma_is_refused(real_features, sigma):
+    """1e9 frames once asked for 60 GiB of padding; sigma is bounded to MAX_SIGMA (50)."""
     with pytest.raises(ValueError, match="sigma must be a number of frames >= 0"):
         smooth_features(real_features[0], sigma=sigma)
+    with pytest.raises(ValueError, match="and at most 50"):
+        smooth_features(real_features[0], sigma=1e9)
+    assert smooth_features(real_features[0], sigma=50).shape == real_features[0].shape
 
 
 # ---------------------------------------------------------------- in the pipeline
@@ -90,7 +94,7 @@ def test_the_pipeline_smooths_by_default_and_saves_its_setting(tiny_pipeline_dir
         smooth_features(raw.features, sigma=1.5), atol=1e-5,
     )  # fmt: skip
     with pytest.raises(
-        ValueError, match=r"smoothing must be a number of frames >= 0 \(0 = off\); got -1"
+        ValueError, match=r"smoothing must be a number of frames >= 0 \(0 = off\) and at most 50; got -1"
     ):
         pipe(["a person waves"], seconds=2.0, steps=3, smoothing=-1)
 

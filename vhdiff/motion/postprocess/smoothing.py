@@ -22,13 +22,21 @@ import numpy as np
 
 from vhdiff.motion.representation.smpl import CONTACTS, FEATURE_DIM, check_features
 
-__all__ = ["check_sigma", "smooth_features"]
+__all__ = ["MAX_SIGMA", "check_sigma", "smooth_features"]
+
+# The widest Gaussian: 50 frames (2.5 s at 20 fps) already flattens any motion; the filter
+# pads 4 sigma frames at each end, so an unbounded sigma would allocate without bound.
+MAX_SIGMA = 50.0
 
 
 def check_sigma(value: Any, *, name: str = "sigma") -> float:
-    """`value` as a float if it is a number of frames >= 0, else a ValueError naming `name`."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a number of frames >= 0 (0 = off); got {value!r}")
+    """`value` as a float if it is a number of frames in [0, MAX_SIGMA], else a ValueError
+    naming `name`."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not 0 <= value <= MAX_SIGMA:  # fmt: skip
+        raise ValueError(
+            f"{name} must be a number of frames >= 0 (0 = off) and at most {MAX_SIGMA:g}; got {value!r}"
+        )
     return float(value)
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from vhdiff.array_files import load_npz_file
 from vhdiff.atomic_io import write_npz_atomic
 
 __all__ = ["FeatureStats"]
@@ -96,8 +97,9 @@ class FeatureStats:
                 "(vhdiff prep synthetic-motion / amass / humanml3d), or compute it with "
                 "FeatureStats.from_features(...).save(path)"
             )
+        archive = load_npz_file(path, kind="feature stats", fmt="feature-stats .npz with mean/std")
         try:
-            with np.load(path, allow_pickle=False) as data:
+            with archive as data:
                 min_std = float(data["min_std"]) if "min_std" in data.files else 1e-2
                 return cls(mean=data["mean"], std=data["std"], min_std=min_std)
         except (KeyError, ValueError, OSError) as exc:

@@ -48,8 +48,8 @@ def ensure_builtin_set(root: str | os.PathLike, *, clips: int = 4000, seed: int 
 
     print(f"building the built-in motion set ({clips} clips) in {root} ...", flush=True)
     try:
-        # replace=False: the rename fails if another process (a DDP rank) filled root first
-        with atomic_folder(root, replace=False) as tmp:
+        # the rename fails (OSError) if another process (a DDP rank) filled root first
+        with atomic_folder(root) as tmp:
             write_synthetic_set(tmp, clips=clips, seed=seed, force=True)
     except OSError:
         if not (root / "train.txt").is_file():
