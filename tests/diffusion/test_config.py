@@ -12,9 +12,20 @@ from vhdiff.diffusion import DiffusionConfig, GaussianDiffusion, NoiseSchedule, 
 BUNDLED = Path(vhdiff.__file__).parent / "assets" / "motion_default" / "pipeline.json"
 
 
+# the bundled model's "diffusion" section as format 1 wrote it, before timestep sampling moved
+# to the trainer
+LEGACY_SECTION = {
+    "prediction": "x0", "variance": "fixed_small", "loss": "mse", "loss_weighting": None,
+    "min_snr_gamma": 5.0, "vlb_weight": 0.001, "decoder": "continuous", "decoder_bins": 256,
+    "timestep_sampling": "uniform", "extra": {}, "schedule": "cosine", "timesteps": 1000,
+    "beta_start": 0.0001, "beta_end": 0.02, "cosine_s": 0.008, "zero_terminal_snr": False,
+}
+
+
 def test_the_bundled_pipeline_section_loads_unchanged_and_writes_back_without_the_legacy_key():
-    section = json.loads(BUNDLED.read_text())["diffusion"]
-    assert section["timestep_sampling"] == "uniform"  # written before it moved to the trainer
+    section = LEGACY_SECTION
+    now = json.loads(BUNDLED.read_text())["diffusion"]
+    assert now == {k: v for k, v in section.items() if k != "timestep_sampling"}
     diffusion = GaussianDiffusion.from_dict(section)
     assert diffusion.prediction == "x0" and diffusion.num_timesteps == 1000
     assert torch.equal(diffusion.schedule.betas, NoiseSchedule.cosine().betas)

@@ -3,10 +3,10 @@
     from vhdiff.motion.demo import run_motion_demo
     result = run_motion_demo(Path("outputs/demo"))     # bundled model, offline, CPU: ~1 min
 
-For each of DEMO_PROMPTS: NAME.mp4 (the mannequin body), NAME.npz (SMPL parameters) and
-NAME.bvh; then NAME_edit_upper.* (the first motion's legs and path kept, the upper body
-regenerated from EDIT_PROMPT); and overview.png (four frames of every motion, one row
-each). The model loads once and the prompts are sampled as one batch.
+For each of DEMO_PROMPTS (name -> prompt, seconds): NAME.mp4 (the mannequin body),
+NAME.npz (SMPL parameters) and NAME.bvh; then NAME_edit_upper.* (the first motion's legs
+and path kept, the upper body regenerated from EDIT_PROMPT); and overview.png (four frames
+of every motion, one row each). The model loads once and the prompts are sampled as one batch.
 """
 
 from __future__ import annotations
@@ -21,12 +21,13 @@ import numpy as np
 
 __all__ = ["DEMO_PROMPTS", "EDIT_PROMPT", "DemoResult", "overview_picture", "run_motion_demo"]
 
+# name -> (prompt, seconds); each checked by tests/commands/test_demo.py on what it produces
 DEMO_PROMPTS = {
-    "walk_wave": "a person walks forward and waves",
-    "jump": "someone jumps up and down on the spot",
-    "turn": "a person walks in a circle turning left",
+    "walk": ("a person walks forward", 6.0),
+    "jump": ("someone jumps up and down on the spot", 6.0),
+    "turn": ("someone turns around to the right", 4.0),
 }
-EDIT_PROMPT = "a person raises both arms above the head"
+EDIT_PROMPT = "a person waves the right hand"  # over the walk's legs and path
 OVERVIEW_FRAMES = 4
 OVERVIEW_TILE = 192
 
@@ -52,7 +53,7 @@ def run_motion_demo(
     start = time.perf_counter()
     out = Path(out)
     pipe = MotionPipeline.from_pretrained(checkpoint)
-    motions = pipe(list(DEMO_PROMPTS.values()), seconds=6.0, seed=seed)
+    motions = pipe([p for p, _ in DEMO_PROMPTS.values()], seconds=[s for _, s in DEMO_PROMPTS.values()], seed=seed)
     named = dict(zip(DEMO_PROMPTS, motions, strict=True))
     first = next(iter(DEMO_PROMPTS))
     named[f"{first}_edit_upper"] = pipe.edit(named[first].smpl, EDIT_PROMPT, keep="lower", seed=seed)[0]
