@@ -87,7 +87,18 @@ def test_errors_that_need_the_model(tiny_pipeline_dir, tmp_path, capsys):
     assert "not a motion pipeline" in error_of(["walk", "--checkpoint", str(single), *out], capsys)  # fmt: skip
     missing = str(tmp_path / "missing")
     assert "no motion pipeline folder" in error_of(["walk", "--checkpoint", missing, *out], capsys)
+    # the tiny model has 100 training timesteps: the bounds come from the model
+    line = error_of(["walk", "--checkpoint", str(tiny_pipeline_dir), "--guidance-interval", "0:5000", *out], capsys)
+    assert line.endswith("--guidance-interval 0:5000 lies outside the model's timesteps 0-99; give "
+                         "T_MIN:T_MAX within 0-99, or all")
+    line = error_of(["walk", "--checkpoint", str(tiny_pipeline_dir), "--steps", "500", *out], capsys)
+    assert "--steps must be in [1, 100] (the model's training timesteps); got 500" in line
     assert not (tmp_path / "out").exists()
+
+
+def test_the_bundled_models_guidance_interval_is_bounded_by_its_timesteps(tmp_path, capsys):
+    line = error_of(["walk", "--guidance-interval", "0:5000", "--out", str(tmp_path / "x.npz")], capsys)
+    assert "lies outside the model's timesteps 0-999; give T_MIN:T_MAX within 0-999, or all" in line
 
 
 def test_snap_sets_how_far_the_prompt_is_pulled_to_the_training_captions(tmp_path):
