@@ -257,9 +257,8 @@ def _check_device(name: str) -> None:
 
 def check_sizes(args: argparse.Namespace, prompts: int) -> None:
     """The options that size the work and its memory, each within its range (one message
-    form, `vhdiff.commands.options`); --length is bounded by the model when it loads."""
-    from vhdiff.motion.postprocess.smoothing import check_sigma
-
+    form, `vhdiff.commands.options`); --length is bounded by the model when it loads, and
+    --smoothing with the other generation settings (`check_settings`)."""
     check_range("--num", args.num, 1, MAX_MOTIONS, unit="motions per prompt")
     if prompts * args.num > MAX_BATCH:
         raise ValueError(
@@ -267,8 +266,6 @@ def check_sizes(args: argparse.Namespace, prompts: int) -> None:
             f"{MAX_BATCH} in one call; split the prompts over several calls"
         )
     check_range("--size", args.size, 16, 4096, unit="pixels")
-    if args.smoothing is not None:
-        check_sigma(args.smoothing, name="--smoothing")
     check_seed("--seed", args.seed, uses=prompts if args.edit is not None else 1)
 
 

@@ -11,7 +11,7 @@ model (steps and a guidance interval within its T training timesteps) is checked
 
 A modality adds its own fields by subclassing (e.g. `vhdiff.motion.pipeline.MotionGeneration`
 adds the motion's length, prompt snapping and post-processing); `to_dict` / `from_dict`
-serialise any subclass (JSON: tuples become lists, nested dataclasses dicts).
+serialise any subclass (JSON: tuples become lists).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any, TypeVar, get_type_hints
+from typing import Any, TypeVar
 
 from typing_extensions import Self
 
@@ -121,16 +121,11 @@ class GenerationConfig:
 
     # ------------------------------------------------------------------ files
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready fields (tuples as lists, nested dataclasses as dicts)."""
-        out = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if dataclasses.is_dataclass(value):
-                value = dataclasses.asdict(value)
-            elif isinstance(value, tuple):
-                value = list(value)
-            out[f.name] = value
-        return out
+        """JSON-ready fields (tuples as lists)."""
+        return {
+            f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v
+            for f in dataclasses.fields(self)
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, source: str = "generation settings") -> Self:
@@ -138,29 +133,14 @@ class GenerationConfig:
         the defaults, an unknown key is a ValueError naming it and `source`."""
         if not isinstance(data, dict):
             raise ValueError(f"{source} must be a mapping of settings, got {type(data).__name__}")  # noqa: TRY004
-        hints = get_type_hints(cls)
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
             raise ValueError(
                 f"unknown setting(s) {', '.join(unknown)} in {source}; valid: {', '.join(sorted(names))}"
             )
-        kwargs = {}
-        for key, value in data.items():
-            nested = _dataclass_of(hints[key])
-            if nested is not None and isinstance(value, dict):
-                value = nested(**value)
-            elif isinstance(value, list):
-                value = tuple(value)
-            kwargs[key] = value
+        kwargs = {key: tuple(value) if isinstance(value, list) else value for key, value in data.items()}
         try:
             return cls(**kwargs)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"bad {source}: {exc}") from None
-
-
-def _dataclass_of(hint: Any) -> type | None:
-    for candidate in (hint, *getattr(hint, "__args__", ())):
-        if dataclasses.is_dataclass(candidate):
-            return candidate  # type: ignore[return-value]
-    return None
