@@ -198,7 +198,6 @@ class MotionPipeline(Pipeline):
         self.fps = float(fps)
         self.caption_index = caption_index
         self.snap_settings = DEFAULT_SNAPPING if snap_settings is None else snap_settings
-        self._text_encoder = None
 
     # ------------------------------------------------------------------ properties
     @property
@@ -212,16 +211,6 @@ class MotionPipeline(Pipeline):
     @property
     def feature_dim(self) -> int:
         return int(self.stats.dim)
-
-    @property
-    def text_encoder(self):
-        """The text encoder, loaded on first use (None for an unconditional model)."""
-        if self._text_encoder is None and self.text_encoder_spec is not None:
-            from vhdiff.text import load_text_encoder
-
-            spec = self.text_encoder_spec
-            self._text_encoder = load_text_encoder(spec["name"], device=self.device, **spec.get("params", {}))
-        return self._text_encoder
 
     @property
     def snapping(self) -> SnapSettings:

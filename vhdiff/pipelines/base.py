@@ -97,6 +97,20 @@ class Pipeline:
         generation.check_for(self.diffusion.num_timesteps)
         self.generation = generation
         self.info = dict(info or {})
+        # {"name": ..., "params": {...}} of vhdiff.text.load_text_encoder; set by a
+        # text-conditional subclass (None: the pipeline encodes no text)
+        self.text_encoder_spec: dict[str, Any] | None = None
+        self._text_encoder: Any = None
+
+    @property
+    def text_encoder(self) -> Any:
+        """The text encoder of `text_encoder_spec`, loaded on first use (None without one)."""
+        if self._text_encoder is None and self.text_encoder_spec is not None:
+            from vhdiff.text import load_text_encoder
+
+            spec = self.text_encoder_spec
+            self._text_encoder = load_text_encoder(spec["name"], device=self.device, **spec.get("params", {}))
+        return self._text_encoder
 
     # ------------------------------------------------------------------ folders
     @classmethod
