@@ -39,7 +39,6 @@ DATASET_FPS = 20.0  # the frame rate MotionTextDataset reads by default (HumanML
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("modality", choices=["motion"], help="what to evaluate (motion)")
     parser.add_argument("--data", required=True, help="dataset folder (with evaluator/ inside)")
     parser.add_argument("--checkpoint", default=None, help="text-to-motion checkpoint to evaluate")
     parser.add_argument(

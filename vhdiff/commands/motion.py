@@ -44,6 +44,7 @@ from vhdiff.commands.options import (
     check_range,
     check_seed,
     check_settings,
+    sampling_overrides,
 )
 from vhdiff.diffusion import SAMPLER_NAMES, SPACINGS
 from vhdiff.motion.export import VIDEO_SUFFIXES, MotionExporter
@@ -334,11 +335,8 @@ def generation_overrides(args: argparse.Namespace) -> dict[str, Any]:
         return {"edit_steps": args.steps, "guidance": args.guidance, "snap": args.snap,
                 "smoothing": args.smoothing}
     return {
-        "sampler": args.sampler, "steps": args.steps, "eta": args.eta,
-        "timestep_spacing": args.timestep_spacing, "guidance": args.guidance,
-        "guidance_interval": args.guidance_interval, "snap": args.snap,
-        "smoothing": args.smoothing, "foot_lock": True if args.foot_lock else None,
-        "seconds": args.length,
+        **sampling_overrides(args), "snap": args.snap, "smoothing": args.smoothing,
+        "foot_lock": True if args.foot_lock else None, "seconds": args.length,
     }
 
 

@@ -17,8 +17,17 @@ from typing import Any
 from vhdiff.pipelines.base import SEED_MAX as MAX_SEED  # torch generators take 64-bit seeds
 
 __all__ = [
-    "MAX_BATCH", "MAX_FPS", "MAX_MOTIONS", "MAX_SEED", "SETTING_FLAGS", "as_flag_error", "check_range",
-    "check_seed", "check_settings",
+    "MAX_BATCH",
+    "MAX_FPS",
+    "MAX_MOTIONS",
+    "MAX_SEED",
+    "SETTING_FLAGS",
+    "add_sampling_arguments",
+    "as_flag_error",
+    "check_range",
+    "check_seed",
+    "check_settings",
+    "sampling_overrides",
 ]
 
 MAX_MOTIONS = 100  # motions per prompt in one `vhdiff motion` call
@@ -58,7 +67,7 @@ SETTING_FLAGS = {
     "sampler": "--sampler", "steps": "--steps", "edit_steps": "--steps", "eta": "--eta",
     "timestep_spacing": "--timestep-spacing", "guidance": "--guidance",
     "guidance_interval": "--guidance-interval", "seconds": "--length", "snap": "--snap",
-    "smoothing": "--smoothing", "foot_lock": "--foot-lock",
+    "smoothing": "--smoothing", "foot_lock": "--foot-lock", "points": "--points",
 }
 
 
@@ -81,3 +90,28 @@ def check_settings(config_class: Any, overrides: dict[str, Any]) -> None:
         config_class().replace(**overrides)
     except ValueError as exc:
         raise as_flag_error(exc) from None
+
+
+def add_sampling_arguments(parser: Any) -> None:
+    """The sampling flags every generating command takes (an argparse parser); each default
+    None = the model folder's setting (its GenerationConfig)."""
+    from vhdiff.diffusion import SAMPLER_NAMES, SPACINGS
+
+    parser.add_argument("--sampler", choices=SAMPLER_NAMES, default=None, help="sampler (default: the model's setting)")
+    parser.add_argument("--steps", type=int, default=None, help="sampling steps (default: the model's setting)")
+    parser.add_argument("--timestep-spacing", choices=SPACINGS, default=None,
+                        help="the sampler's timestep grid (default: the model's setting, else the sampler's)")
+    parser.add_argument("--eta", type=float, default=None, help="DDIM noise, 0 (default) to 1")
+    parser.add_argument("--guidance", type=float, default=None,
+                        help="classifier-free guidance scale (1 = none; default: the model's setting)")
+    parser.add_argument("--guidance-interval", default=None, metavar="T_MIN:T_MAX",
+                        help="timesteps where guidance acts, or all (default: the model's setting)")
+
+
+def sampling_overrides(args: Any) -> dict[str, Any]:
+    """The GenerationConfig overrides of `add_sampling_arguments`' flags (None: the model's)."""
+    return {
+        "sampler": args.sampler, "steps": args.steps, "eta": args.eta,
+        "timestep_spacing": args.timestep_spacing, "guidance": args.guidance,
+        "guidance_interval": args.guidance_interval,
+    }

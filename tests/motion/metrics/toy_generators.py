@@ -1,6 +1,6 @@
 """Generator factories for `vhdiff eval motion --generator tests.motion.metrics.toy_generators:NAME`.
 
-Each follows the factory signature of `vhdiff.commands.eval` and returns a
+Each follows the factory signature of `vhdiff.commands.eval_motion` and returns a
 `generate_fn(captions, lengths) -> Tensor[B, T, D]` of normalised features.
 """
 
