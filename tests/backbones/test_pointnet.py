@@ -103,3 +103,20 @@ def test_a_sample_without_real_points_keeps_the_batch_finite() -> None:
     grads = {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
     bad = [n for n, g in grads.items() if not torch.isfinite(g).all()]
     assert not bad, f"non-finite gradients: {bad}"
+
+
+def test_pose_condition() -> None:
+    model = _model(cond_dim=None, pose_dim=12)
+    x, t = torch.randn(2, 40, 3), torch.tensor([10, 500])
+    pose = torch.randn(2, 12)
+    with torch.no_grad():
+        posed = model(x, t, pose=pose)
+        assert not torch.allclose(posed, model(x, t, pose=pose * 2))
+        # dropped: exactly the null condition, as with no pose at all
+        dropped = model(x, t, pose=pose, cond_drop=torch.tensor([True, False]))
+        torch.testing.assert_close(dropped[0], model(x, t)[0])
+        torch.testing.assert_close(dropped[1], posed[1])
+    with pytest.raises(ValueError, match="pose_dim=12"):
+        model(x, t, pose=torch.randn(2, 5))
+    with pytest.raises(ValueError, match="without a pose condition"):
+        _model()(x, t, pose=pose)

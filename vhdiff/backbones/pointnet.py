@@ -60,14 +60,17 @@ class PointNetDenoiser(PretrainedMixin, nn.Module):
         decoder_dims: widths of the per-point layers after the global feature is joined.
         context_dim: width of the time/condition context.
         cond_dim: width of a pooled condition (`text_emb`, or any shape latent); None =
-            unconditional. (Per-token `text_tokens` are not taken: a shape-level condition
+            no text condition. (Per-token `text_tokens` are not taken: a shape-level condition
             reaches every point through the context.)
+        pose_dim: width of a pose condition (`pose`, e.g. the 22 SMPL joint rotations in 6D
+            = 132); None = no pose condition. Both conditions may be set; each has its own
+            learned null, and `cond_drop` drops both.
         learn_variance: also return v (improved-DDPM "learned_range" interpolation weights).
 
     Call:
         x_t [B, N, point_dim]; t LongTensor [B] (training-schedule index, embedded as a
-        number); optional text_emb [B, cond_dim], cond_drop bool [B], mask [B, N] (1 = real
-        point; padded points are left out of the pool and get output 0).
+        number); optional text_emb [B, cond_dim], pose [B, pose_dim], cond_drop bool [B],
+        mask [B, N] (1 = real point; padded points are left out of the pool and get output 0).
         Returns [B, N, point_dim], or the pair (prediction, v) with learn_variance.
 
     Defaults: point_dim 3, encoder (128, 256), decoder (512, 256, 128), context 256,
@@ -83,6 +86,7 @@ class PointNetDenoiser(PretrainedMixin, nn.Module):
         decoder_dims: Sequence[int] = (512, 256, 128),
         context_dim: int = 256,
         cond_dim: int | None = None,
+        pose_dim: int | None = None,
         learn_variance: bool = False,
     ) -> None:
         super().__init__()
@@ -92,10 +96,14 @@ class PointNetDenoiser(PretrainedMixin, nn.Module):
             raise ValueError("PointNetDenoiser: encoder_dims needs at least one width")
         self.point_dim = point_dim
         self.cond_dim = cond_dim
+        self.pose_dim = pose_dim
         self.learn_variance = learn_variance
         self.time_embed = TimestepEmbedding(freq_dim=context_dim, out_dim=context_dim)
         self.cond_embed = (
             None if cond_dim is None else ConditionEmbedding(cond_dim=cond_dim, out_dim=context_dim)
+        )
+        self.pose_embed = (
+            None if pose_dim is None else ConditionEmbedding(cond_dim=pose_dim, out_dim=context_dim)
         )
 
         def csl(i: int, o: int) -> ConcatSquashLinear:
@@ -113,6 +121,7 @@ class PointNetDenoiser(PretrainedMixin, nn.Module):
         t: Tensor,
         *,
         text_emb: Tensor | None = None,
+        pose: Tensor | None = None,
         cond_drop: Tensor | None = None,
         mask: Tensor | None = None,
     ) -> Tensor | tuple[Tensor, Tensor]:
@@ -132,6 +141,14 @@ class PointNetDenoiser(PretrainedMixin, nn.Module):
         t = check_timesteps(owner, t, b)
         if text_emb is not None:
             check_text_emb(owner, text_emb, b, self.cond_dim)
+        if pose is not None:
+            if self.pose_dim is None:
+                raise ValueError(
+                    f"{owner}: this model was built without a pose condition (pose_dim=None) but "
+                    "got pose; build it with pose_dim=<width of your pose vector> or leave pose out"
+                )
+            check_tensor(owner, "pose", pose, (b, self.pose_dim),
+                         f"The model was built with pose_dim={self.pose_dim}; pass pose vectors of that width.")
         drop = None if cond_drop is None else check_cond_drop(owner, cond_drop, b)
         real = None if mask is None else check_sequence_mask(owner, mask, b, n, "points")
         if real is not None:
@@ -140,6 +157,8 @@ class PointNetDenoiser(PretrainedMixin, nn.Module):
         ctx = self.time_embed(t.to(x.device))  # [B, context_dim]
         if self.cond_embed is not None:
             ctx = ctx + self.cond_embed(text_emb, drop, b, ctx.dtype)
+        if self.pose_embed is not None:
+            ctx = ctx + self.pose_embed(pose, drop, b, ctx.dtype)
         h = x if real is None else x.masked_fill(~real[..., None], 0.0)
         for layer in self.encoder:
             h = F.leaky_relu(layer(h, ctx), 0.2)
