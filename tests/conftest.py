@@ -20,3 +20,9 @@ def _seed_and_threads():
 # tiny random motion pipeline folders, shared by the pipeline, command and text tests
 from tests.disk_fixtures import full_disk, read_only_dir  # noqa: F401
 from tests.motion_fixtures import planted_pipeline_dir, tiny_pipeline_dir  # noqa: F401
+from tests.pointcloud_fixtures import (  # noqa: F401
+    tiny_cloud_pipeline_dir,
+    tiny_cloud_set,
+    tiny_pose_cloud_pipeline_dir,
+    tiny_text_cloud_pipeline_dir,
+)

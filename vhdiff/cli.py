@@ -49,9 +49,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("vhdiff.commands.train", "train a model from a YAML config"),
     "prep": ("vhdiff.commands.prep", "build datasets and convert model files"),
     "render": ("vhdiff.commands.render", "render a motion .npz to MP4/GIF/PNGs"),
-    "eval": ("vhdiff.commands.eval", "evaluate generated motion against a dataset"),
+    "eval": ("vhdiff.commands.eval", "evaluate generated motion or point clouds against a dataset"),
     "motion": ("vhdiff.commands.motion", "text to SMPL motion: MP4, .npz, BVH, OBJ"),
     "motion-export": ("vhdiff.commands.motion_export", "a training run -> a text-to-motion model folder"),
+    "pointcloud": ("vhdiff.commands.pointcloud", "sample human point clouds: PLY files and a picture"),
+    "pointcloud-export": ("vhdiff.commands.pointcloud_export", "a training run -> a point-cloud model folder"),
 }
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
@@ -75,7 +77,7 @@ def _terminate(signum: int, frame: object) -> None:
 
 
 def _top_parser() -> argparse.ArgumentParser:
-    lines = "\n".join(f"  {name:<12} {help_}" for name, (_, help_) in COMMANDS.items())
+    lines = "\n".join(f"  {name:<18} {help_}" for name, (_, help_) in COMMANDS.items())
     return argparse.ArgumentParser(
         prog="vhdiff",
         description="Diffusion toolkit for virtual humans.\n\ncommands:\n" + lines,

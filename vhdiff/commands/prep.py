@@ -12,7 +12,8 @@ User errors are raised as ValueError / FileNotFoundError / ... and reported by v
 from __future__ import annotations
 
 import argparse
-import importlib
+
+from vhdiff.commands.subcommands import add_subcommand_arguments, run_subcommand
 
 # name -> (module, one-line help). Add a sub-command by adding a line here.
 PREP_COMMANDS: dict[str, tuple[str, str]] = {
@@ -32,6 +33,10 @@ PREP_COMMANDS: dict[str, tuple[str, str]] = {
         "vhdiff.commands.prep_amass",
         "convert AMASS .npz motions (optionally HumanML3D's index.csv segments) to vhdiff's layout",
     ),
+    "human-pointclouds": (
+        "vhdiff.commands.prep_human_pointclouds",
+        "human point clouds from posed bodies (built-in motions or --motion DIR) or --from a mesh folder",
+    ),
     "humanml3d": (
         "vhdiff.commands.prep_humanml3d",
         "convert HumanML3D (captions, splits) + its AMASS sources to vhdiff's SMPL layout",
@@ -39,28 +44,10 @@ PREP_COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _listing() -> str:
-    return "\n".join(f"  {name:<16} {help_}" for name, (_, help_) in PREP_COMMANDS.items())
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.description = (parser.description or "") + "\n\nsub-commands:\n" + _listing()
-    parser.usage = "vhdiff prep SUBCOMMAND [options]   (vhdiff prep SUBCOMMAND --help)"
-    parser.add_argument(
-        "subcommand", metavar="SUBCOMMAND", help="one of: " + ", ".join(PREP_COMMANDS)
-    )
-    parser.add_argument("arguments", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    add_subcommand_arguments(parser, PREP_COMMANDS, "prep")
 
 
 def run(args: argparse.Namespace) -> int:
-    name = args.subcommand
-    if name not in PREP_COMMANDS:
-        raise ValueError(
-            f"unknown prep sub-command {name!r}; choose one of: {', '.join(PREP_COMMANDS)}"
-        )
-    module_name, help_ = PREP_COMMANDS[name]
-    module = importlib.import_module(module_name)
-    parser = argparse.ArgumentParser(prog=f"vhdiff prep {name}", description=help_)
-    module.add_arguments(parser)
-    return int(module.run(parser.parse_args(args.arguments)) or 0)
+    return run_subcommand(args, PREP_COMMANDS, "prep")
