@@ -81,7 +81,7 @@ YFOV_DEG = 40.0
 AZIMUTH_JITTER = 12.0  # degrees either side of a view's azimuth
 ELEVATION_RANGE = (0.0, 20.0)
 MARGIN_RANGE = (1.08, 1.3)  # how much room the camera leaves around the body
-GRAIN = 10.0 / 255.0  # background noise at the render size (about 1/supersample of it remains)
+GRAIN = 1.5 / 255.0  # background grain (standard deviation) in the final image's pixels
 POSE_CHUNK = 32  # bodies per body-model call
 RENDER_SIZE = 128  # pixels drawn per side before the box filter (the default supersample)
 
@@ -429,8 +429,9 @@ def _plan(
 # ---- backgrounds ------------------------------------------------------------------------------
 
 
-def _background(kind: str, size: int, seed: int) -> np.ndarray:
-    """A background that is not flat: float32 [size, size, 3] in [0, 1] (linear in sRGB)."""
+def _background(kind: str, size: int, seed: int, *, factor: int) -> np.ndarray:
+    """A background that is not flat: float32 [size, size, 3] in [0, 1] (linear in sRGB),
+    with grain that keeps GRAIN after a box filter of `factor` x `factor` pixels."""
     rng = np.random.default_rng(seed)
     rows, cols = np.mgrid[0:size, 0:size].astype(np.float64) / size  # [0, 1)
     angle = rng.uniform(0, np.pi)
@@ -453,7 +454,7 @@ def _background(kind: str, size: int, seed: int) -> np.ndarray:
         weight = np.asarray(coarse.resize((size, size), Image.Resampling.BICUBIC), dtype=np.float64)
         weight = np.clip(weight, 0.0, 1.0)
     picture = first + weight[..., None] * (second - first)
-    picture += rng.normal(0.0, GRAIN, picture.shape)
+    picture += rng.normal(0.0, GRAIN * factor, picture.shape)
     return np.clip(picture, 0.0, 1.0).astype(np.float32)
 
 
@@ -623,7 +624,9 @@ def _write(
             plan = plans[index]
             rgba = scene.draw(verts, faces, _vertex_colours(regions, plan), plan)
             picture = _compose(
-                rgba, _background(plan.background, render_size, plan.background_seed), supersample
+                rgba,
+                _background(plan.background, render_size, plan.background_seed, factor=supersample),
+                supersample,
             )
             image_id = f"{index:06d}"
             caption = caption_for(family=plan.family, view=plan.view, shirt=plan.shirt,
