@@ -28,11 +28,16 @@ def _png_rgb16(path, values):
     rows = b"".join(b"\0" + values[r].astype(">u2").tobytes() for r in range(height))
 
     def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     header = struct.pack(">IIBBBBB", width, height, 16, 2, 0, 0, 0)
     path.write_bytes(
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
     )
     return path
 
@@ -76,15 +81,30 @@ def test_captions_beside_the_images_and_off(tmp_path):
     (tmp_path / "a.txt").write_text("\n  a red shirt  \nsecond line\n")
     data = ImageFolder(root=tmp_path, size=SIZE)
     assert [item["text"] for item in data] == ["a red shirt", ""]
-    assert [item["text"] for item in ImageFolder(root=tmp_path, size=SIZE, captions=False)] == ["", ""]
+    assert [item["text"] for item in ImageFolder(root=tmp_path, size=SIZE, captions=False)] == [
+        "",
+        "",
+    ]
     assert data.skipped == 0  # a caption file is not a skipped file
 
 
 MODES = {
     "L": lambda: (np.full((SIZE, SIZE), 100, np.uint8), "L", (100, 100, 100)),
-    "LA": lambda: (np.dstack([np.full((SIZE, SIZE), 0, np.uint8), np.full((SIZE, SIZE), 0, np.uint8)]), "LA", (255, 255, 255)),
-    "RGBA opaque": lambda: (np.full((SIZE, SIZE, 4), (10, 20, 30, 255), np.uint8), "RGBA", (10, 20, 30)),
-    "RGBA half": lambda: (np.full((SIZE, SIZE, 4), (0, 0, 0, 128), np.uint8), "RGBA", (127, 127, 127)),
+    "LA": lambda: (
+        np.dstack([np.full((SIZE, SIZE), 0, np.uint8), np.full((SIZE, SIZE), 0, np.uint8)]),
+        "LA",
+        (255, 255, 255),
+    ),
+    "RGBA opaque": lambda: (
+        np.full((SIZE, SIZE, 4), (10, 20, 30, 255), np.uint8),
+        "RGBA",
+        (10, 20, 30),
+    ),
+    "RGBA half": lambda: (
+        np.full((SIZE, SIZE, 4), (0, 0, 0, 128), np.uint8),
+        "RGBA",
+        (127, 127, 127),
+    ),
     "I;16": lambda: (np.full((SIZE, SIZE), 51400, np.uint16), "I;16", (200, 200, 200)),
 }
 
@@ -95,7 +115,9 @@ def test_every_mode_becomes_rgb8(tmp_path, name):
     path = _save(tmp_path / "image.png", array)
     assert Image.open(path).mode.startswith(mode[0])  # the file holds that mode, not RGB
     x = ImageFolder(root=tmp_path, size=SIZE)[0]["x"]
-    np.testing.assert_allclose(_bytes_of(x).reshape(-1, 3), np.tile(expected, (SIZE * SIZE, 1)), atol=1)
+    np.testing.assert_allclose(
+        _bytes_of(x).reshape(-1, 3), np.tile(expected, (SIZE * SIZE, 1)), atol=1
+    )
 
 
 def test_palette_and_16bit_rgb_pngs(tmp_path):
@@ -106,7 +128,10 @@ def test_palette_and_16bit_rgb_pngs(tmp_path):
     palette.save(tmp_path / "p.png", transparency=black)  # the black pixel is transparent
     _png_rgb16(tmp_path / "deep.png", np.full((SIZE, SIZE, 3), (65535, 32896, 256), np.uint16))
     data = ImageFolder(root=tmp_path, size=SIZE)
-    assert [Image.open(f).mode for f in data.files] == ["RGB", "P"]  # Pillow reads 16-bit RGB as RGB
+    assert [Image.open(f).mode for f in data.files] == [
+        "RGB",
+        "P",
+    ]  # Pillow reads 16-bit RGB as RGB
     deep, pal = (_bytes_of(item["x"]) for item in data)  # sorted: deep.png, p.png
     np.testing.assert_array_equal(deep[0, 0], (255, 128, 1))  # the top 8 bits
     np.testing.assert_array_equal(pal[0, 0], (200, 30, 60))
