@@ -41,6 +41,7 @@ PREP_COMMANDS: dict[str, tuple[str, str]] = {
         "vhdiff.commands.prep_humanml3d",
         "convert HumanML3D (captions, splits) + its AMASS sources to vhdiff's SMPL layout",
     ),
+    "human-images": ("vhdiff.commands.prep_human_images", "render the built-in captioned human image set"),
 }
 
 
