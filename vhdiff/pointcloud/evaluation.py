@@ -12,7 +12,8 @@ samples). Each row is computed in both views of the field:
 - "shape_bbox": every cloud into its own bounding box [-1, 1] (Luo & Hu).
 
 The metrics are vhdiff.pointcloud.metrics's (CD / EMD definitions there). JSD is computed
-on clouds scaled into the unit cube with one factor per view (module `jsd_scale`).
+after the references' unit-ball transform is applied to both sets (PointFlow's frame: one
+centre and one scale, so it compares where the points are, not the clouds' sizes).
 """
 
 from __future__ import annotations
@@ -101,7 +102,10 @@ def evaluate_pointclouds(
         reference = torch.from_numpy(_view(refs, view, norm))
         for name, clouds in sets.items():
             start = time.perf_counter()
-            metrics = compute_metrics(torch.from_numpy(_view(clouds, view, norm)), reference, emd=emd, device=device)
+            metrics = compute_metrics(
+                torch.from_numpy(_view(clouds, view, norm)), reference, emd=emd, device=device,
+                jsd_normalization="fit_references",
+            )
             report.seconds[f"{name} / {view}"] = round(time.perf_counter() - start, 2)
             report.rows.append(EvaluationRow(name=name, view=view, metrics=metrics.to_dict()))
     return report
