@@ -1,0 +1,164 @@
+"""Earth mover's distance between equal-size clouds: exact, and a fast upper-bound approximation.
+
+Our definition (published EMD columns are not comparable: PointFlow's approximate CUDA
+matcher sums Euclidean distances, PVD / LION's sums squared ones, Luo & Hu's returns zeros):
+
+    EMD(x, y) = min over one-to-one matchings pi of (1 / N) sum_i ||x_i - y_pi(i)||
+
+the mean Euclidean distance between matched points under the optimal one-to-one matching
+of two clouds of N points each (units: the clouds' units, m for clouds in metres).
+
+- `emd_exact`: the optimal matching by scipy.optimize.linear_sum_assignment on the float64
+  Euclidean cost matrix (CPU; about 1-4 s for one pair of 2048-point clouds on a 2-core CPU).
+- `emd_approx`: a feasible matching found in two steps, so its value is never below the
+  exact one (an upper bound). (1) Both clouds are cut into matching blocks by the same
+  recursive equal-count bisection (a k-d tree built on the pair: each cell of x and the
+  cell of y with it are split at their own medians along the axis on which the two
+  together spread most), batched in torch on the input's device, down to blocks of
+  `block_size` to 2 * block_size - 1 points; (2) each pair of blocks is matched exactly
+  (linear_sum_assignment on the small block cost matrices; with `block_size=1` the
+  bisection alone matches, all in torch). Measured on synthetic human-like clouds
+  (capsule bodies in random poses, 2048 points, benchmarks/bench_pointcloud_metrics.py,
+  default block_size=16): relative error +12 % on average (+5 % to +18 %) for pairs of
+  different poses (EMD ~0.2 m), larger in relative terms for near-identical pairs (a
+  0.015 m pair reads about 0.02-0.03 m); the order of two pairs' EMDs agreed with the
+  exact order in 99 % of the 120 comparisons among 16 such pairs. It costs about 7 ms per
+  pair of 2048-point clouds on a 2-core CPU, against 1-4 s for the exact matching.
+
+Unequal cloud sizes raise a ValueError: EMD as defined here needs a one-to-one matching.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from functools import lru_cache
+
+import numpy as np
+import torch
+from scipy.optimize import linear_sum_assignment
+from torch import Tensor
+
+from .distances import pairwise_distances
+from .inputs import check_clouds
+
+__all__ = ["EMD_METHODS", "emd_approx", "emd_exact", "pairwise_emd"]
+
+EMD_METHODS: tuple[str, ...] = ("approx", "exact")
+
+
+def _check_pairs(x: Tensor, y: Tensor) -> None:
+    if (
+        x.ndim != 3
+        or y.ndim != 3
+        or x.shape[0] != y.shape[0]
+        or x.shape[-1] != 3
+        or y.shape[-1] != 3
+    ):
+        raise ValueError(
+            "EMD takes paired clouds x [P, N, 3] and y [P, N, 3]; "
+            f"got {tuple(x.shape)} and {tuple(y.shape)}"
+        )
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(
+            f"EMD needs clouds of equal size (a one-to-one matching); got {x.shape[1]} and "
+            f"{y.shape[1]} points: resample both sets to the same number of points"
+        )
+
+
+def emd_exact(x: Tensor, y: Tensor) -> Tensor:
+    """Exact EMD of each pair (module docstring): x [P, N, 3], y [P, N, 3] -> [P] on x's device."""
+    _check_pairs(x, y)
+    cost = torch.cdist(x.detach().double().cpu(), y.detach().double().cpu()).numpy()  # [P, N, N]
+    values = []
+    for c in cost:
+        rows, cols = linear_sum_assignment(c)
+        values.append(c[rows, cols].mean())
+    return torch.tensor(values, dtype=torch.float64, device=x.device)
+
+
+@lru_cache(maxsize=64)
+def _group_ids(n: int, level: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(sizes of the cells after `level` equal-count bisections of n points, in order)."""
+    sizes = [n]
+    for _ in range(level):
+        sizes = [half for s in sizes for half in (s // 2, s - s // 2)]
+    return tuple(sizes), tuple(np.cumsum([0, *sizes]).tolist())
+
+
+def _bisect(x: Tensor, y: Tensor, levels: int) -> tuple[Tensor, Tensor]:
+    """x, y [P, N, 3] reordered so that cell k of x and cell k of y hold the same rank range."""
+    p, n, _ = x.shape
+    for level in range(levels):
+        sizes, _ = _group_ids(n, level)
+        group = torch.repeat_interleave(
+            torch.arange(len(sizes), device=x.device), torch.tensor(sizes, device=x.device)
+        )
+        index = group[None, :, None].expand(p, n, 3)
+        shape = (p, len(sizes), 3)
+        high = torch.full(shape, -math.inf, dtype=x.dtype, device=x.device)
+        low = torch.full(shape, math.inf, dtype=x.dtype, device=x.device)
+        for cloud in (x, y):
+            high = high.scatter_reduce(1, index, cloud, "amax")
+            low = low.scatter_reduce(1, index, cloud, "amin")
+        axis = (high - low).argmax(-1).gather(1, group[None].expand(p, n))  # [P, N]
+        ordered = []
+        for cloud in (x, y):
+            coordinate = cloud.gather(2, axis[..., None])[..., 0]
+            span = (coordinate.max() - coordinate.min()).clamp_min(1e-12)
+            key = (coordinate - coordinate.min()) / span + 2.0 * group[
+                None
+            ]  # cells stay contiguous
+            order = key.argsort(dim=1, stable=True)
+            ordered.append(cloud.gather(1, order[..., None].expand(p, n, 3)))
+        x, y = ordered
+    return x, y
+
+
+def emd_approx(x: Tensor, y: Tensor, *, block_size: int = 16) -> Tensor:
+    """Approximate EMD of each pair, never below the exact one: x [P, N, 3], y [P, N, 3] -> [P].
+
+    Bisection into blocks of `block_size` to 2 * block_size - 1 points, then an exact
+    matching inside each block (module docstring, with its measured error).
+    """
+    _check_pairs(x, y)
+    if block_size < 1:
+        raise ValueError(f"block_size must be >= 1 (points per matched block), got {block_size}")
+    n = x.shape[1]
+    levels = max(0, math.floor(math.log2(n / block_size))) if n >= block_size else 0
+    x, y = _bisect(x.detach(), y.detach(), levels)
+    sizes, bounds = _group_ids(n, levels)
+    if max(sizes) == 1:
+        return (x - y).norm(dim=-1).to(torch.float64).mean(1)
+    total = np.zeros(x.shape[0])
+    for start, stop in itertools.pairwise(bounds):
+        cost = torch.cdist(x[:, start:stop].double(), y[:, start:stop].double()).cpu().numpy()
+        for k, c in enumerate(cost):
+            rows, cols = linear_sum_assignment(c)
+            total[k] += c[rows, cols].sum()
+    return torch.as_tensor(total / n, dtype=torch.float64, device=x.device)
+
+
+def pairwise_emd(
+    a: Tensor,
+    b: Tensor | None = None,
+    *,
+    method: str = "approx",
+    block_size: int = 16,
+    batch_size: int = 64,
+) -> Tensor:
+    """EMD matrix [A, B] (float64) between clouds a [A, N, 3] and b [B, N, 3] (b=None: a vs a).
+
+    method: "approx" (emd_approx with `block_size`) or "exact" (emd_exact).
+    """
+    if method not in EMD_METHODS:
+        raise ValueError(f"EMD method must be one of {', '.join(EMD_METHODS)}; got {method!r}")
+    a = check_clouds(a, name="a")
+    if b is not None:
+        b = check_clouds(b, name="b").to(device=a.device, dtype=a.dtype)
+        _check_pairs(a[:1], b[:1])
+    if method == "exact":
+        return pairwise_distances(a, b, emd_exact, batch_size=batch_size)
+    return pairwise_distances(
+        a, b, lambda x, y: emd_approx(x, y, block_size=block_size), batch_size=batch_size
+    )
