@@ -83,3 +83,10 @@ def test_bad_method_and_block_size():
         pairwise_emd(a, method="sinkhorn")
     with pytest.raises(ValueError, match="block_size"):
         emd_approx(a, a, block_size=0)
+
+
+def test_approx_on_a_size_that_does_not_halve_evenly():
+    a, b = blob_clouds(2, 101, seed=11), blob_clouds(2, 101, seed=12)  # cells of 25 and 26
+    exact, approx = emd_exact(a, b), emd_approx(a, b)
+    assert torch.all(approx >= exact - 1e-9)
+    assert torch.all((approx - exact) / exact < 0.2)

@@ -78,8 +78,8 @@ def emd_exact(x: Tensor, y: Tensor) -> Tensor:
 
 
 @lru_cache(maxsize=64)
-def _group_ids(n: int, level: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """(sizes of the cells after `level` equal-count bisections of n points, in order)."""
+def _cells(n: int, level: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(sizes, bounds) of the cells after `level` equal-count bisections of n points, in order."""
     sizes = [n]
     for _ in range(level):
         sizes = [half for s in sizes for half in (s // 2, s - s // 2)]
@@ -87,10 +87,14 @@ def _group_ids(n: int, level: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
 
 
 def _bisect(x: Tensor, y: Tensor, levels: int) -> tuple[Tensor, Tensor]:
-    """x, y [P, N, 3] reordered so that cell k of x and cell k of y hold the same rank range."""
+    """x, y [P, N, 3] reordered so that cell k of x and cell k of y hold the same rank range.
+
+    Each level splits every cell of x and its cell of y at their own medians (ranks
+    floor(m / 2)) along the axis on which the two together spread most.
+    """
     p, n, _ = x.shape
     for level in range(levels):
-        sizes, _ = _group_ids(n, level)
+        sizes, _ = _cells(n, level)
         group = torch.repeat_interleave(
             torch.arange(len(sizes), device=x.device), torch.tensor(sizes, device=x.device)
         )
@@ -104,15 +108,20 @@ def _bisect(x: Tensor, y: Tensor, levels: int) -> tuple[Tensor, Tensor]:
         axis = (high - low).argmax(-1).gather(1, group[None].expand(p, n))  # [P, N]
         ordered = []
         for cloud in (x, y):
-            coordinate = cloud.gather(2, axis[..., None])[..., 0]
+            coordinate = cloud.gather(2, axis[..., None])[..., 0].double()
             span = (coordinate.max() - coordinate.min()).clamp_min(1e-12)
-            key = (coordinate - coordinate.min()) / span + 2.0 * group[
-                None
-            ]  # cells stay contiguous
+            # the cell index dominates the key, so cells stay contiguous
+            key = (coordinate - coordinate.min()) / span + 2.0 * group[None]
             order = key.argsort(dim=1, stable=True)
             ordered.append(cloud.gather(1, order[..., None].expand(p, n, 3)))
         x, y = ordered
     return x, y
+
+
+def _matched_cost(cost: np.ndarray) -> np.ndarray:
+    """Sum of the optimal matching's costs for each square matrix of cost [K, b, b] -> [K]."""
+    cols = np.stack([linear_sum_assignment(c)[1] for c in cost])
+    return np.take_along_axis(cost, cols[:, :, None], axis=2).sum(axis=(1, 2))
 
 
 def emd_approx(x: Tensor, y: Tensor, *, block_size: int = 16) -> Tensor:
@@ -124,18 +133,21 @@ def emd_approx(x: Tensor, y: Tensor, *, block_size: int = 16) -> Tensor:
     _check_pairs(x, y)
     if block_size < 1:
         raise ValueError(f"block_size must be >= 1 (points per matched block), got {block_size}")
-    n = x.shape[1]
+    p, n, _ = x.shape
     levels = max(0, math.floor(math.log2(n / block_size))) if n >= block_size else 0
     x, y = _bisect(x.detach(), y.detach(), levels)
-    sizes, bounds = _group_ids(n, levels)
+    sizes, bounds = _cells(n, levels)
     if max(sizes) == 1:
         return (x - y).norm(dim=-1).to(torch.float64).mean(1)
-    total = np.zeros(x.shape[0])
-    for start, stop in itertools.pairwise(bounds):
-        cost = torch.cdist(x[:, start:stop].double(), y[:, start:stop].double()).cpu().numpy()
-        for k, c in enumerate(cost):
-            rows, cols = linear_sum_assignment(c)
-            total[k] += c[rows, cols].sum()
+    if len(set(sizes)) == 1:  # equal blocks: one cost tensor [P * K, b, b]
+        b = sizes[0]
+        cost = torch.cdist(x.reshape(-1, b, 3).double(), y.reshape(-1, b, 3).double())
+        total = _matched_cost(cost.cpu().numpy()).reshape(p, -1).sum(1)
+    else:
+        total = np.zeros(p)
+        for start, stop in itertools.pairwise(bounds):
+            block = torch.cdist(x[:, start:stop].double(), y[:, start:stop].double())
+            total += _matched_cost(block.cpu().numpy())
     return torch.as_tensor(total / n, dtype=torch.float64, device=x.device)
 
 
