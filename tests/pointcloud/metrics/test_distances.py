@@ -60,3 +60,11 @@ def test_bad_clouds_are_one_line_errors(clouds, message):
     with pytest.raises(ValueError, match=message) as info:
         pairwise_chamfer(clouds, blob_clouds(2, 8, seed=0))
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("x", "y"), [((2, 8, 3), (3, 8, 3)), ((2, 8, 3), (2, 8, 2)), ((8, 3), (8, 3))]
+)
+def test_unpaired_clouds_are_an_error(x, y):
+    with pytest.raises(ValueError, match=r"paired clouds"):
+        chamfer_distance(torch.zeros(x), torch.zeros(y))

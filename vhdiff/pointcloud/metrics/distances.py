@@ -12,7 +12,7 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from .inputs import check_clouds
+from .inputs import check_clouds, check_pairs
 
 __all__ = ["chamfer_distance", "pairwise_chamfer", "pairwise_distances"]
 
@@ -28,17 +28,7 @@ def chamfer_distance(x: Tensor, y: Tensor) -> Tensor:
     mean_i min_j ||x_i - y_j||^2 + mean_j min_i ||x_i - y_j||^2, computed on x's device in
     row chunks so the [P, n, M] squared-distance block stays small.
     """
-    if (
-        x.ndim != 3
-        or y.ndim != 3
-        or x.shape[0] != y.shape[0]
-        or x.shape[-1] != 3
-        or y.shape[-1] != 3
-    ):
-        raise ValueError(
-            "chamfer_distance takes paired clouds x [P, N, 3] and y [P, M, 3]; "
-            f"got {tuple(x.shape)} and {tuple(y.shape)}"
-        )
+    check_pairs(x, y, name="chamfer_distance")
     budget = _CPU_ELEMENTS if x.device.type == "cpu" else _GPU_ELEMENTS
     rows = max(1, budget // max(1, x.shape[0] * y.shape[1]))
     y_sq = (y * y).sum(-1)[:, None, :]  # [P, 1, M]

@@ -36,29 +36,29 @@ from functools import lru_cache
 
 import numpy as np
 import torch
-from scipy.optimize import linear_sum_assignment
 from torch import Tensor
 
 from .distances import pairwise_distances
-from .inputs import check_clouds
+from .inputs import check_clouds, check_pairs
 
 __all__ = ["EMD_METHODS", "emd_approx", "emd_exact", "pairwise_emd"]
 
 EMD_METHODS: tuple[str, ...] = ("approx", "exact")
 
 
+def _linear_sum_assignment(cost: np.ndarray) -> np.ndarray:
+    """Column matched to each row by the optimal assignment (scipy, imported on first use)."""
+    try:
+        from scipy.optimize import linear_sum_assignment
+    except ImportError as error:
+        raise ImportError(
+            "EMD needs scipy (linear_sum_assignment): pip install 'vhdiff[metrics]'"
+        ) from error
+    return linear_sum_assignment(cost)[1]
+
+
 def _check_pairs(x: Tensor, y: Tensor) -> None:
-    if (
-        x.ndim != 3
-        or y.ndim != 3
-        or x.shape[0] != y.shape[0]
-        or x.shape[-1] != 3
-        or y.shape[-1] != 3
-    ):
-        raise ValueError(
-            "EMD takes paired clouds x [P, N, 3] and y [P, N, 3]; "
-            f"got {tuple(x.shape)} and {tuple(y.shape)}"
-        )
+    check_pairs(x, y, name="EMD")
     if x.shape[1] != y.shape[1]:
         raise ValueError(
             f"EMD needs clouds of equal size (a one-to-one matching); got {x.shape[1]} and "
@@ -70,11 +70,7 @@ def emd_exact(x: Tensor, y: Tensor) -> Tensor:
     """Exact EMD of each pair (module docstring): x [P, N, 3], y [P, N, 3] -> [P] on x's device."""
     _check_pairs(x, y)
     cost = torch.cdist(x.detach().double().cpu(), y.detach().double().cpu()).numpy()  # [P, N, N]
-    values = []
-    for c in cost:
-        rows, cols = linear_sum_assignment(c)
-        values.append(c[rows, cols].mean())
-    return torch.tensor(values, dtype=torch.float64, device=x.device)
+    return torch.as_tensor(_matched_cost(cost) / x.shape[1], device=x.device)
 
 
 @lru_cache(maxsize=64)
@@ -120,7 +116,7 @@ def _bisect(x: Tensor, y: Tensor, levels: int) -> tuple[Tensor, Tensor]:
 
 def _matched_cost(cost: np.ndarray) -> np.ndarray:
     """Sum of the optimal matching's costs for each square matrix of cost [K, b, b] -> [K]."""
-    cols = np.stack([linear_sum_assignment(c)[1] for c in cost])
+    cols = np.stack([_linear_sum_assignment(c) for c in cost])
     return np.take_along_axis(cost, cols[:, :, None], axis=2).sum(axis=(1, 2))
 
 

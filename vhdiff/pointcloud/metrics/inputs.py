@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-__all__ = ["check_clouds"]
+__all__ = ["check_clouds", "check_pairs"]
 
 
 def check_clouds(clouds: Tensor, *, name: str) -> Tensor:
@@ -29,3 +29,17 @@ def check_clouds(clouds: Tensor, *, name: str) -> Tensor:
             f"{name} holds NaN or infinite coordinates; check the model outputs that produced it"
         )
     return clouds
+
+
+def check_pairs(x: Tensor, y: Tensor, *, name: str) -> None:
+    """ValueError unless x [P, N, 3] and y [P, M, 3] are P pairs of clouds for `name`."""
+    if (
+        x.ndim != 3
+        or y.ndim != 3
+        or x.shape[0] != y.shape[0]
+        or (x.shape[-1], y.shape[-1]) != (3, 3)
+    ):
+        raise ValueError(
+            f"{name} takes paired clouds x [P, N, 3] and y [P, M, 3]; "
+            f"got {tuple(x.shape)} and {tuple(y.shape)}"
+        )
