@@ -1,6 +1,6 @@
 """Point-cloud metrics on human-like clouds: compute_metrics time, Chamfer vs cKDTree, EMD error.
 
-Run: python benchmarks/bench_pointcloud_metrics.py [--clouds 100] [--points 2048] [--repeats 3]
+Run: python benchmarks/bench_pointcloud_metrics.py [--clouds 100] [--points 2048] [--threads N]
 Prints
 - compute_metrics on `clouds` samples x `clouds` references of `points` points (approximate
   EMD, JSD after fitting the references into the unit ball): seconds of the Chamfer part,
@@ -93,7 +93,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--block", type=int, default=20)
     parser.add_argument("--exact-pairs", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     samples = human_like_clouds(args.clouds, args.points, seed=1)
     references = human_like_clouds(args.clouds, args.points, seed=2)
     print(

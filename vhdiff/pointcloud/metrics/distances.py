@@ -22,29 +22,40 @@ _CPU_ELEMENTS = 1 << 19
 _GPU_ELEMENTS = 1 << 27
 
 
-def chamfer_distance(x: Tensor, y: Tensor) -> Tensor:
-    """Chamfer distance of each pair: x [P, N, 3], y [P, M, 3] -> [P] (squared units).
-
-    mean_i min_j ||x_i - y_j||^2 + mean_j min_i ||x_i - y_j||^2, computed on x's device in
-    row chunks so the [P, n, M] squared-distance block stays small.
-    """
-    check_pairs(x, y, name="chamfer_distance")
-    budget = _CPU_ELEMENTS if x.device.type == "cpu" else _GPU_ELEMENTS
-    rows = max(1, budget // max(1, x.shape[0] * y.shape[1]))
-    y_sq = (y * y).sum(-1)[:, None, :]  # [P, 1, M]
+def _chamfer_block(x: Tensor, y: Tensor, rows: int) -> Tensor:
+    """chamfer_distance of x [p, N, 3], y [p, M, 3], in chunks of `rows` rows of x."""
+    y_sq = (y * y).sum(-1)[:, None, :]  # [p, 1, M]
     y_t = y.transpose(1, 2)
     row_sum = x.new_zeros(x.shape[0])
     col_min = torch.full(y.shape[:2], float("inf"), dtype=x.dtype, device=x.device)
     for start in range(0, x.shape[1], rows):
         chunk = x[:, start : start + rows]
         # ||x||^2 - 2 x.y + ||y||^2, clamped: the expansion can go slightly negative
-        squared = torch.baddbmm(y_sq, chunk, y_t, alpha=-2.0).add_(
-            (chunk * chunk).sum(-1)[..., None]
-        )
-        squared.clamp_(min=0.0)
+        squared = torch.baddbmm(y_sq, chunk, y_t, alpha=-2.0)
+        squared.add_((chunk * chunk).sum(-1)[..., None]).clamp_(min=0.0)
         row_sum += squared.amin(2).sum(1)
         torch.minimum(col_min, squared.amin(1), out=col_min)
     return row_sum / x.shape[1] + col_min.mean(1)
+
+
+def chamfer_distance(x: Tensor, y: Tensor) -> Tensor:
+    """Chamfer distance of each pair: x [P, N, 3], y [P, M, 3] -> [P] (squared units).
+
+    mean_i min_j ||x_i - y_j||^2 + mean_j min_i ||x_i - y_j||^2, computed on x's device in
+    blocks [p, n, M] of squared distances of about _CPU_ELEMENTS (a GPU: _GPU_ELEMENTS):
+    on a CPU 64 rows of x for 4 pairs at a time with M = 2048, the fastest measured.
+    """
+    check_pairs(x, y, name="chamfer_distance")
+    budget = _CPU_ELEMENTS if x.device.type == "cpu" else _GPU_ELEMENTS
+    m = y.shape[1]
+    rows = min(x.shape[1], max(1, budget // (4 * m)))
+    pairs = max(1, budget // (rows * m))
+    return torch.cat(
+        [
+            _chamfer_block(x[start : start + pairs], y[start : start + pairs], rows)
+            for start in range(0, x.shape[0], pairs)
+        ]
+    )
 
 
 def pairwise_distances(
