@@ -9,7 +9,7 @@ the mean Euclidean distance between matched points under the optimal one-to-one 
 of two clouds of N points each (units: the clouds' units, m for clouds in metres).
 
 - `emd_exact`: the optimal matching by scipy.optimize.linear_sum_assignment on the float64
-  Euclidean cost matrix (CPU; about 1-4 s for one pair of 2048-point clouds on a 2-core CPU).
+  Euclidean cost matrix (CPU; about 3 s for one pair of 2048-point clouds on a 2-core CPU).
 - `emd_approx`: a feasible matching found in two steps, so its value is never below the
   exact one (an upper bound). (1) Both clouds are cut into matching blocks by the same
   recursive equal-count bisection (a k-d tree built on the pair: each cell of x and the
@@ -19,11 +19,15 @@ of two clouds of N points each (units: the clouds' units, m for clouds in metres
   (linear_sum_assignment on the small block cost matrices; with `block_size=1` the
   bisection alone matches, all in torch). Measured on synthetic human-like clouds
   (capsule bodies in random poses, 2048 points, benchmarks/bench_pointcloud_metrics.py,
-  default block_size=16): relative error +12 % on average (+5 % to +18 %) for pairs of
-  different poses (EMD ~0.2 m), larger in relative terms for near-identical pairs (a
-  0.015 m pair reads about 0.02-0.03 m); the order of two pairs' EMDs agreed with the
-  exact order in 99 % of the 120 comparisons among 16 such pairs. It costs about 7 ms per
-  pair of 2048-point clouds on a 2-core CPU, against 1-4 s for the exact matching.
+  default block_size=16), against the exact EMD: 8 pairs of different poses (exact
+  0.20 m on average) read +11 % on average (+6 % to +17 %); 8 near pairs (a body and a
+  copy jittered by 1 cm, exact 0.015 m) read +52 % (+46 % to +57 %), an excess of about
+  0.008 m there against 0.02 m for different poses. Of the 120 comparisons between two of these
+  16 pairs, the approximation kept the exact order in 94 % (88 % of the 56 between pairs
+  of the same kind). It costs about 4-7 ms per pair of 2048-point clouds on a 2-core CPU
+  (6.6 ms within a 100 x 100 compute_metrics), against about 3 s for the exact matching.
+  On a CPU busy with other work, torch.set_num_threads(1) runs these many small steps
+  faster than two threads (measured 3-10x on a shared 2-core machine).
 
 Unequal cloud sizes raise a ValueError: EMD as defined here needs a one-to-one matching.
 """
