@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from vhdiff.atomic_io import atomic_folder, check_writable, write_npz_atomic, write_text_atomic
+from vhdiff.pointcloud.bodies import placed_body
 from vhdiff.pointcloud.data import (
     DATASET_FILE,
     POINTCLOUD_SET,
@@ -149,22 +150,6 @@ def _motion_clip(motion_dir: Path, clip_id: str) -> tuple[Any, list[str]]:
     return motion, captions[:CAPTIONS_PER_CLOUD]
 
 
-def _posed_points(model: Any, pose: np.ndarray, betas: np.ndarray, count: int,
-                  rng: np.random.Generator) -> np.ndarray:
-    """Sample `count` points of the body `model` in canonical `pose` [22, 3] with `betas`."""
-    import torch
-
-    with torch.no_grad():
-        out = model(
-            global_orient=torch.as_tensor(pose[None, 0]), body_pose=torch.as_tensor(pose[None, 1:]),
-            transl=torch.zeros(1, 3), betas=torch.as_tensor(betas[None, : model.num_betas]),
-        )
-    vertices = out.vertices[0].double().numpy()
-    pelvis = out.joints[0, 0].double().numpy()
-    vertices = vertices - np.array([pelvis[0], vertices[:, 1].min(), pelvis[2]])
-    return sample_surface(vertices, out.faces.cpu().numpy(), count, rng)
-
-
 def write_human_pointclouds(
     out: str | os.PathLike, *, num: int = 4000, points: int = 2048, seed: int = 0,
     motion: str | os.PathLike | None = None, body: str = "mannequin", smpl_path: str | None = None,
@@ -201,7 +186,7 @@ def write_human_pointclouds(
             betas = sample_betas(rng)
             items.append({
                 "id": f"{index:06d}", "split": split, "texts": texts, "pose": pose, "betas": betas,
-                "points": _posed_points(model, pose, betas, points, rng),
+                "points": sample_surface(*placed_body(model, pose, betas), points, rng),
             })
             if progress and (index + 1) % 500 == 0:
                 print(f"  {index + 1}/{num} clouds", file=sys.stderr)

@@ -111,3 +111,16 @@ def test_eval_reference_row(tiny_cloud_set, tmp_path, capsys):
     rows = json.loads(out.read_text())["rows"]
     assert {(r["name"], r["view"]) for r in rows} == {("train vs test", "global"), ("train vs test", "shape_bbox")}
     assert "not a point-cloud set" in error_of(["eval", "pointcloud", "--data", str(tmp_path)], capsys)
+
+
+def test_eval_a_pose_model_reports_pose_fidelity(tiny_cloud_set, tiny_pose_cloud_pipeline_dir, tmp_path, capsys):
+    out = tmp_path / "m.json"
+    assert main(["eval", "pointcloud", "--data", str(tiny_cloud_set), "--num", "3", "--emd", "none",
+                 "--checkpoint", str(tiny_pose_cloud_pipeline_dir), "--pose-num", "2", "--json", str(out)]) == 0
+    assert "pose fidelity (2 poses)" in capsys.readouterr().out
+    result = json.loads(out.read_text())
+    fidelity = result["pose_fidelity"]
+    # the ground truth lies on its own pose's body (its own shape: within a few cm); another
+    # pose's cloud does not
+    assert fidelity["ground_truth"] < fidelity["other_pose"]
+    assert {r["name"] for r in result["rows"]} == {"train vs test", "generated"}

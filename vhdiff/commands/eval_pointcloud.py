@@ -5,7 +5,9 @@
 
 prints the table (vhdiff.pointcloud.evaluation: the train-vs-test reference row and the
 generated row, each in the global and the per-shape-box view) and writes it as JSON with
---json. Without a model only the reference row is computed.
+--json. Without a model only the reference row is computed. The generated row samples
+unconditionally (a conditional model with its null condition); a pose-conditional model
+also gets the pose-fidelity line (`pose_fidelity`: --pose-num test poses, one cloud each).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--emd", default="approx", choices=EMD_CHOICES,
                         help="EMD columns: approx (fast, error stated in the docs), exact (slow), none")
     parser.add_argument("--seed", type=int, default=0, help="seed of the subsets and the samples (default 0)")
+    parser.add_argument("--pose-num", type=int, default=20,
+                        help="test poses for a pose-conditional model's pose fidelity (default 20)")
     add_sampling_arguments(parser)
     parser.add_argument("--json", default=None, metavar="OUT", help="also write the table as JSON")
     parser.add_argument("--device", default="cpu", help='torch device, e.g. "cpu" or "cuda"')
@@ -58,10 +62,11 @@ def _table(report) -> str:
 def run(args: argparse.Namespace) -> int:
     from vhdiff.atomic_io import check_writable, write_text_atomic
     from vhdiff.pointcloud.data import read_set_info
-    from vhdiff.pointcloud.evaluation import evaluate_pointclouds
+    from vhdiff.pointcloud.evaluation import evaluate_pointclouds, pose_fidelity
     from vhdiff.pointcloud.pipeline import PointCloudGeneration, PointCloudPipeline
 
     check_range("--num", args.num, 2, MAX_NUM, unit="clouds")
+    check_range("--pose-num", args.pose_num, 1, MAX_NUM, unit="poses")
     check_seed("--seed", args.seed, uses=args.num)
     overrides = sampling_overrides(args)
     check_settings(PointCloudGeneration, overrides)
@@ -71,13 +76,22 @@ def run(args: argparse.Namespace) -> int:
     pipe = None
     if args.checkpoint or args.bundled:
         pipe = PointCloudPipeline.from_pretrained(args.checkpoint, device=args.device)
+    settings = {k: v for k, v in overrides.items() if v is not None}
     report = evaluate_pointclouds(
         args.data, pipeline=pipe, num=args.num, split=args.split, emd=args.emd, seed=args.seed,
-        device=args.device, settings={k: v for k, v in overrides.items() if v is not None},
+        device=args.device, settings=settings,
     )
     print(f"{report.num} {args.split} references of {report.points} points, {args.data}; EMD: {args.emd}")
     print(_table(report))
+    result = report.to_dict()
+    if pipe is not None and pipe.condition == "pose":
+        fidelity = pose_fidelity(args.data, pipeline=pipe, num=args.pose_num, split=args.split, seed=args.seed,
+                                 settings=settings)
+        print(f"pose fidelity ({fidelity.num} poses), mean distance to the pose's body: generated "
+              f"{100 * fidelity.generated:.2f} cm, ground truth {100 * fidelity.ground_truth:.2f} cm, "
+              f"another pose {100 * fidelity.other_pose:.2f} cm")
+        result["pose_fidelity"] = fidelity.to_dict()
     if args.json is not None:
-        write_text_atomic(args.json, json.dumps(report.to_dict(), indent=2) + "\n")
+        write_text_atomic(args.json, json.dumps(result, indent=2) + "\n")
         print(f"wrote {args.json}")
     return 0
