@@ -120,3 +120,31 @@ def test_pose_condition() -> None:
         model(x, t, pose=torch.randn(2, 5))
     with pytest.raises(ValueError, match="without a pose condition"):
         _model()(x, t, pose=pose)
+
+
+def test_voxel_branch_keeps_equivariance_and_sees_neighbours() -> None:
+    model = _model(voxel_resolution=6, voxel_channels=8)
+    x, t, emb = torch.randn(2, 300, 3), torch.tensor([5, 700]), torch.randn(2, 8)
+    perm = torch.randperm(300)
+    with torch.no_grad():
+        out = model(x, t, text_emb=emb)
+        torch.testing.assert_close(model(x[:, perm], t, text_emb=emb), out[:, perm], atol=1e-5, rtol=1e-5)
+        assert model(x[:, :17], t, text_emb=emb).shape == (2, 17, 3)
+        base = model.voxels(x, torch.randn(2, 300, 64), torch.randn(2, 32), None)
+    assert base.shape == (2, 300, 8)
+
+
+def test_voxel_grid_spans_each_clouds_real_points() -> None:
+    from vhdiff.backbones.voxel_branch import VoxelBranch
+
+    branch = VoxelBranch(in_dim=1, channels=1, ctx_dim=1, resolution=4)
+    x = torch.tensor([[[-1.0, -1.0, -1.0], [1.0, 1.0, 1.0], [-1.0, -1.0, -1.0], [1.0, 1.0, 1.0]]])
+    u = branch.grid_coordinates(x, None)
+    assert u.min() >= 0 and u.max() < 1
+    cells = (u * 4).long()
+    assert torch.equal(cells[0, 0], torch.tensor([0, 0, 0])) and torch.equal(cells[0, 1], torch.tensor([3, 3, 3]))
+    # a masked point is left out of the grid's centre and extent
+    real = torch.tensor([[True, True, False, False]])
+    far = x.clone()
+    far[0, 2:] = 100.0
+    torch.testing.assert_close(branch.grid_coordinates(far, real)[0, :2], u[0, :2])

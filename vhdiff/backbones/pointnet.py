@@ -19,6 +19,7 @@ from .validation import (
     check_text_emb,
     check_timesteps,
 )
+from .voxel_branch import VoxelBranch
 
 __all__ = ["ConcatSquashLinear", "PointNetDenoiser"]
 
@@ -65,6 +66,11 @@ class PointNetDenoiser(PretrainedMixin, nn.Module):
         pose_dim: width of a pose condition (`pose`, e.g. the 22 SMPL joint rotations in 6D
             = 132); None = no pose condition. Both conditions may be set; each has its own
             learned null, and `cond_drop` drops both.
+        voxel_resolution: R > 0 adds a voxel branch (vhdiff.backbones.voxel_branch: the
+            encoder's features averaged into an R^3 grid over each cloud, two 3-D
+            convolutions, read back trilinearly and joined to every point's features):
+            local context for sharper surfaces; 0 = the plain PointNet.
+        voxel_channels: width of that branch.
         learn_variance: also return v (improved-DDPM "learned_range" interpolation weights).
 
     Call:
@@ -87,6 +93,8 @@ class PointNetDenoiser(PretrainedMixin, nn.Module):
         context_dim: int = 256,
         cond_dim: int | None = None,
         pose_dim: int | None = None,
+        voxel_resolution: int = 0,
+        voxel_channels: int = 32,
         learn_variance: bool = False,
     ) -> None:
         super().__init__()
@@ -111,7 +119,11 @@ class PointNetDenoiser(PretrainedMixin, nn.Module):
 
         widths = (point_dim, *enc)
         self.encoder = nn.ModuleList(csl(i, o) for i, o in pairwise(widths))
-        widths = (2 * enc[-1], *dec)
+        self.voxels = None
+        if voxel_resolution:
+            self.voxels = VoxelBranch(in_dim=enc[-1], channels=voxel_channels, ctx_dim=context_dim,
+                                      resolution=voxel_resolution)
+        widths = (2 * enc[-1] + (voxel_channels if voxel_resolution else 0), *dec)
         self.decoder = nn.ModuleList(csl(i, o) for i, o in pairwise(widths))
         self.head = csl(widths[-1], point_dim * (2 if learn_variance else 1))
 
@@ -170,7 +182,10 @@ class PointNetDenoiser(PretrainedMixin, nn.Module):
             # A sample with no real point would pool -inf (and NaN gradients for the whole
             # batch); its global feature is 0 instead (its outputs are all masked to 0).
             g = g.masked_fill(~real.any(dim=1)[:, None, None], 0.0)
-        h = torch.cat([h, g.expand_as(h)], dim=-1)
+        parts = [h, g.expand_as(h)]
+        if self.voxels is not None:
+            parts.append(self.voxels(x, h, ctx, real))
+        h = torch.cat(parts, dim=-1)
         for layer in self.decoder:
             h = F.leaky_relu(layer(h, ctx), 0.2)
         out = self.head(h, ctx)
