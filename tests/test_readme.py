@@ -1,7 +1,8 @@
 """Every example in the README runs and does what its words say (measured on its output).
 
 The Python blocks of README.md and docs/architecture.md run as they are, in a fresh folder.
-The `vhdiff motion` lines run with --no-video here (the same motions; the slow test renders
+The `vhdiff pointcloud` lines run as written and their clouds are measured (count, size,
+height). The `vhdiff motion` lines run with --no-video here (the same motions; the slow test renders
 them exactly as written) and are measured: the walk travels, the jumps are two, the wave
 raises the right hand over the kept legs and path. Links in the README lead to files.
 """
@@ -104,6 +105,36 @@ def test_motion_examples_exactly_as_written(tmp_path, monkeypatch):
     for out in outs:
         first = out.with_name(out.stem + "_000.mp4") if not out.exists() else out
         assert iio.imread(first).shape[0] in (80, 120)
+
+
+def pointcloud_commands() -> list[list[str]]:
+    """The `vhdiff pointcloud ...` lines of the README's "Human point clouds"."""
+    section = README.split("## Human point clouds", 1)[1].split("\n## ", 1)[0]
+    lines = [ln.strip() for ln in section.splitlines() if ln.strip().startswith("vhdiff pointcloud ")]
+    return [shlex.split(ln.split("#")[0])[1:] for ln in lines]
+
+
+def test_pointcloud_examples_do_what_they_say(tmp_path, monkeypatch):
+    """Each line writes --num PLY files of 2048 points (or --points), human-sized (metres,
+    Y up, standing on the floor: 1-2.2 m tall), and the grid picture."""
+    import trimesh
+
+    monkeypatch.chdir(tmp_path)
+    commands = pointcloud_commands()
+    assert commands
+    for argv in commands:
+        assert main(argv) == 0, argv
+        out = tmp_path / argv[argv.index("--out") + 1]
+        num = int(argv[argv.index("--num") + 1]) if "--num" in argv else 16
+        points = int(argv[argv.index("--points") + 1]) if "--points" in argv else 2048
+        files = sorted(out.glob("cloud_*.ply"))
+        assert len(files) == num and (out / "grid.png").is_file()
+        assert (out / "intermediates.png").is_file() == ("--intermediates" in argv)
+        for path in files:
+            cloud = np.asarray(trimesh.load(path).vertices)
+            assert cloud.shape == (points, 3)
+            low, high = np.percentile(cloud[:, 1], [1, 99])
+            assert -0.3 < low < 0.3 and 1.0 < high - low < 2.2, (path, low, high)
 
 
 def test_readme_links_lead_to_files():

@@ -109,3 +109,18 @@ def test_a_set_with_mismatched_point_counts_is_a_named_error(tmp_path, tiny_clou
     ids = [f"{i:06d}" for i in range(4)]
     with pytest.raises(ValueError, match="000002.npy' has 7 points"):
         load_clouds(copy, ids)
+
+
+def test_a_real_smpl_body_from_the_users_files(tmp_path):
+    """--body smpl: the user's SMPL file (a synthetic one in SMPL's format here)."""
+    from vhdiff.body.synthetic import write_synthetic_model
+
+    folder = tmp_path / "smpl"
+    folder.mkdir()
+    write_synthetic_model(folder / "SMPL_NEUTRAL.npz", "smpl")
+    out = tmp_path / "set"
+    write_human_pointclouds(out, num=3, points=32, seed=0, body="smpl", smpl_path=str(folder))
+    assert read_set_info(out)["body"] == "smpl"
+    assert load_clouds(out, read_split(out, "train")).shape[1:] == (32, 3)
+    with pytest.raises(FileNotFoundError):
+        write_human_pointclouds(tmp_path / "none", num=3, points=8, body="smpl", smpl_path=str(tmp_path / "missing"))
