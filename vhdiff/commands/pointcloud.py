@@ -4,7 +4,7 @@
                       [--sampler S] [--steps K] [--guidance G] [--seed S]
                       [--checkpoint DIR] [--intermediates] [--force] --out DIR
 
-writes DIR/cloud_000.ply, ... (metres, Y up; trimesh, Open3D and MeshLab read them),
+writes DIR/cloud_000.ply, ... (metres, Y up; binary PLY vertex lists),
 DIR/grid.png (the clouds drawn as small shaded spheres) and DIR/clouds.json (what made
 them); --intermediates adds DIR/intermediates.png, the x_T ... x_0 strip of the first clouds
 (top row of each: x_t; below it: the model's x_0 estimate there). The whole folder is

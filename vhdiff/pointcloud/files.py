@@ -5,7 +5,7 @@
     points = sample_surface(vertices, faces, 2048, rng)   # area-weighted, exactly 2048
 
 PLY files are written by hand (a 3-float vertex element, no faces), so writing needs no
-extra package; trimesh, Open3D and MeshLab read them. Meshes (.obj .ply .off .stl .glb) are
+extra package (the plain format Open3D and MeshLab read; tested with trimesh). Meshes (.obj .ply .off .stl .glb) are
 read through trimesh, imported only when a mesh is read.
 """
 
