@@ -9,7 +9,7 @@ Prints, for the bundled model (or --checkpoint):
    `vhdiff pointcloud --num N --out DIR` end to end in a fresh subprocess (+ PLY files and
    the grid picture), both as wall time of the child (interpreter start included);
 2. warm: the model's settings against reference settings (DDIM 50 and DDIM 100 on the
-   trailing grid), --runs interleaved rounds, medians, and each one's ratio to the model's;
+   model's grid), --runs interleaved rounds, medians, and each one's ratio to the model's;
 3. the machine (CPU count, torch threads).
 """
 
