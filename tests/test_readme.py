@@ -1,6 +1,7 @@
 """Every example in the README runs and does what its words say (measured on its output).
 
-The Python blocks of README.md and docs/architecture.md run as they are, in a fresh folder.
+The Python blocks of README.md, docs/architecture.md and docs/pointclouds.md run as they are,
+in a fresh folder.
 The `vhdiff pointcloud` lines run as written and their clouds are measured (count, size,
 height). The `vhdiff motion` lines run with --no-video here (the same motions; the slow test renders
 them exactly as written) and are measured: the walk travels, the jumps are two, the wave
@@ -50,7 +51,7 @@ def rises(height: np.ndarray, above: float = 0.08) -> int:
     return int(up[0]) + int(np.sum(up[1:] & ~up[:-1]))
 
 
-@pytest.mark.parametrize("source", ["README.md", "docs/architecture.md"])
+@pytest.mark.parametrize("source", ["README.md", "docs/architecture.md", "docs/pointclouds.md"])
 def test_python_blocks_run(source, tmp_path):
     blocks = python_blocks((REPO / source).read_text(encoding="utf-8"))
     assert blocks
