@@ -149,7 +149,7 @@ def test_checkpoint_without_pipeline_or_bad_generator_is_a_clear_error(
 @pytest.mark.parametrize(
     ("argv", "options"),
     [
-        (["eval", "--help"], ("--data", "--checkpoint", "--device", "--seed", "--mm-repeats")),
+        (["eval", "motion", "--help"], ("--data", "--checkpoint", "--device", "--seed", "--mm-repeats")),
         (["prep", "motion-evaluator", "--help"], ("--steps", "--device", "--seed", "--out")),
         (["prep", "synthetic-motion", "--help"], ("--clips", "--seed", "--fps")),
     ],
