@@ -222,11 +222,15 @@ def _read_any(path: Path, points: int, rng: np.random.Generator) -> np.ndarray:
     return cloud[rng.choice(len(cloud), size=points, replace=False)]
 
 
+# words of a reader's ValueError -> the reason a skipped file is counted under
+SKIP_REASONS = (
+    ("fewer points", "fewer points"), ("NaN", "NaN"), ("no triangles", "empty"),
+    ("zero surface area", "degenerate"), ("no [P, 3] points", "empty"),
+)
+
+
 def _skip_reason(message: str) -> str:
-    for key in ("fewer points", "NaN", "no triangles", "zero surface area", "no [P, 3] points"):
-        if key in message:
-            return {"no [P, 3] points": "empty", "no triangles": "empty", "zero surface area": "degenerate"}.get(key, key)
-    return "unreadable"
+    return next((reason for words, reason in SKIP_REASONS if words in message), "unreadable")
 
 
 def write_pointcloud_folder(
