@@ -8,8 +8,9 @@ Distribution and retrieval metrics take embeddings from a text-motion evaluator
 [T, 22, 3] in metres. Everything is computed in float64 numpy; torch tensors are accepted.
 """
 
+from vhdiff.metrics.frechet import GaussianStatistics, embedding_statistics, fid, frechet_distance
+
 from .diversity import diversity, multimodality
-from .frechet import GaussianStatistics, embedding_statistics, fid, frechet_distance
 from .physical import (
     FOOT_CONTACT_JOINTS,
     PhysicalMetrics,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .inputs import as_embeddings, as_float64
+from vhdiff.metrics.inputs import as_embeddings, as_float64
 
 __all__ = ["diversity", "multimodality"]
 

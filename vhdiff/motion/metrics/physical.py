@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from .inputs import as_float64
+from vhdiff.metrics.inputs import as_float64
 
 __all__ = [
     "FOOT_CONTACT_JOINTS",

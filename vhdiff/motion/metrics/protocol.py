@@ -34,8 +34,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from vhdiff.metrics.frechet import fid
+
 from .diversity import diversity, multimodality
-from .frechet import fid
 from .physical import physical_metrics
 from .retrieval import mm_dist, r_precision
 

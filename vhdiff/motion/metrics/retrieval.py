@@ -22,7 +22,7 @@ from typing import Literal
 
 import numpy as np
 
-from .inputs import as_embeddings
+from vhdiff.metrics.inputs import as_embeddings
 
 __all__ = ["RPrecision", "euclidean_distance_matrix", "mm_dist", "r_precision"]
 
