@@ -32,6 +32,7 @@ def sdedit(
     generator: torch.Generator | None = None,
     timestep_spacing: Spacing | None = None,
     progress: bool = False,
+    clip_denoised: float | None = None,
     **cond: Any,
 ) -> SampleOutput:
     """SDEdit (Meng et al. 2022): noise x0 to a level set by `strength`, then denoise.
@@ -39,7 +40,7 @@ def sdedit(
     strength in (0, 1]: 1 starts from (almost) pure noise, small values keep x0's structure.
     The sampler walks the part of its usual grid (steps / timestep_spacing: None = the
     sampler's defaults) at or below t = strength * T - 1, starting from x_t ~ q(x_t | x0)
-    at the first kept grid step.
+    at the first kept grid step. clip_denoised: clamp the x_0 estimates to [-c, c].
     """
     if not 0.0 < strength <= 1.0:
         raise ValueError(f"strength must lie in (0, 1], got {strength}")
@@ -52,7 +53,7 @@ def sdedit(
     x_t = diffusion.schedule.q_sample(x0, int(grid[0]), generator=generator)
     return run_sampler(
         diffusion, model, x_t, grid, sampler=sampler, eta=eta, generator=generator,
-        progress=progress, cond=cond,
+        progress=progress, clip_denoised=clip_denoised, cond=cond,
     )
 
 
@@ -94,6 +95,7 @@ def inpaint(
     timestep_spacing: Spacing | None = None,
     progress: bool = False,
     project_x0: Callable[[Tensor], Tensor] | None = None,
+    clip_denoised: float | None = None,
     **cond: Any,
 ) -> SampleOutput:
     """Fill in x where known_mask == 0, keeping x_known where known_mask == 1 (RePaint).
@@ -111,6 +113,7 @@ def inpaint(
         x0 itself, so the sample's unknown part lies in the constraint set. It must return
         a tensor of x's shape; its known part may be anything (it is replaced). None
         (default): plain RePaint, unchanged.
+    clip_denoised: clamp the model's x0 estimates to [-c, c] (data of a known range).
     """
     m = broadcast_mask(known_mask, x_known).to(x_known.dtype)
     grid = sampler_grid(diffusion.schedule, "ddpm", steps=steps, timestep_spacing=timestep_spacing)
@@ -124,7 +127,7 @@ def inpaint(
     with torch.no_grad():
         for level, nxt in progress_bar(pairs, total=len(pairs), desc="inpaint", enabled=progress):
             if nxt < level:  # reverse step level -> level - 1
-                step = sub.reverse_step_params(step_model, x, level, cond)
+                step = sub.reverse_step_params(step_model, x, level, cond, clip_denoised=clip_denoised)
                 out.nfe += 1
                 mean = step.mean
                 if project_x0 is not None:

@@ -269,14 +269,16 @@ class Pipeline:
 
     def sample(
         self, shape: tuple[int, ...], config: GenerationConfig, *, generator: torch.Generator,
-        progress: bool = False, return_intermediates: tuple[int, ...] = (), **cond: Any,
+        progress: bool = False, return_intermediates: tuple[int, ...] = (),
+        clip_denoised: float | None = None, **cond: Any,
     ) -> SampleOutput:
         """Sample x_0 [shape] with `config`'s sampler, grid and guidance (cond: the model's
-        keyword conditions, [B, ...] tensors)."""
+        keyword conditions, [B, ...] tensors; clip_denoised: clamp each x_0 estimate to
+        [-c, c], for data of a known range such as images)."""
         with torch.no_grad():
             return self.diffusion.sample(
                 self.guided_model(config), shape, sampler=config.sampler, steps=config.resolved_steps,
                 eta=config.eta, timestep_spacing=config.resolved_spacing, generator=generator,
                 device=self.device, progress=progress, return_intermediates=return_intermediates,
-                **cond,
+                clip_denoised=clip_denoised, **cond,
             )
