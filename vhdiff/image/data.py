@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 import numpy as np
 import torch
+from torch import Tensor
 from torch.utils.data import Dataset
 
 __all__ = [
@@ -40,9 +41,11 @@ __all__ = [
     "SPLITS",
     "ImageFolder",
     "collate_fn",
+    "from_unit",
     "load_rgb8",
     "resize_center_crop",
     "to_rgb8",
+    "to_unit",
 ]
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
@@ -89,17 +92,18 @@ def load_rgb8(path: str | os.PathLike) -> Any:
         return to_rgb8(ImageOps.exif_transpose(image))
 
 
-def resize_center_crop(image: Any, size: int) -> Any:
+def resize_center_crop(image: Any, size: int, *, resample: str = "bicubic") -> Any:
     """Resize a PIL image so its shorter side is `size` (bicubic, antialiased when it
-    shrinks), then crop the centre `size` x `size` (the extra columns or rows split evenly,
-    the odd one on the right / bottom)."""
+    shrinks; resample="nearest" for masks), then crop the centre `size` x `size` (the
+    extra columns or rows split evenly, the odd one on the right / bottom)."""
     from PIL import Image
 
     width, height = image.size
     scale = size / min(width, height)
     new = (max(size, round(width * scale)), max(size, round(height * scale)))
     if new != (width, height):
-        image = image.resize(new, Image.Resampling.BICUBIC, reducing_gap=None)
+        method = Image.Resampling.NEAREST if resample == "nearest" else Image.Resampling.BICUBIC
+        image = image.resize(new, method, reducing_gap=None)
     left, top = (new[0] - size) // 2, (new[1] - size) // 2
     return image.crop((left, top, left + size, top + size))
 
@@ -122,6 +126,17 @@ def _check_image(path: Path, scan: Scan) -> bool:
 def _read_split(path: Path) -> list[str]:
     lines = path.read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines if line.strip()]
+
+
+def to_unit(images: np.ndarray) -> Tensor:
+    """uint8 [B, H, W, 3] -> float32 [B, 3, H, W] in [-1, 1] (x = 2 k / 255 - 1)."""
+    return torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() * (2.0 / 255.0) - 1.0
+
+
+def from_unit(x: Tensor) -> np.ndarray:
+    """float [B, 3, H, W] in [-1, 1] -> uint8 [B, H, W, 3] (the nearest 8-bit level)."""
+    levels = ((x.detach().float().cpu().clamp(-1.0, 1.0) + 1.0) * 127.5).round()
+    return levels.to(torch.uint8).permute(0, 2, 3, 1).numpy()
 
 
 class ImageFolder(Dataset):
@@ -263,9 +278,7 @@ class ImageFolder(Dataset):
         return np.asarray(resize_center_crop(image, self.size), dtype=np.uint8)
 
     def __getitem__(self, index: int) -> dict[str, Any]:
-        pixels = torch.from_numpy(self.pixels(index).copy()).permute(2, 0, 1)
-        x = pixels.to(torch.float32) * (2.0 / 255.0) - 1.0  # x = 2 k / 255 - 1
-        return {"x": x, "text": self.caption(index)}
+        return {"x": to_unit(self.pixels(index)[None])[0], "text": self.caption(index)}
 
 
 def collate_fn(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
