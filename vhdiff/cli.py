@@ -49,11 +49,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("vhdiff.commands.train", "train a model from a YAML config"),
     "prep": ("vhdiff.commands.prep", "build datasets and convert model files"),
     "render": ("vhdiff.commands.render", "render a motion .npz to MP4/GIF/PNGs"),
-    "eval": ("vhdiff.commands.eval", "evaluate generated motion or point clouds against a dataset"),
+    "eval": ("vhdiff.commands.eval", "evaluate generated motion, point clouds or images against a dataset"),
     "motion": ("vhdiff.commands.motion", "text to SMPL motion: MP4, .npz, BVH, OBJ"),
     "motion-export": ("vhdiff.commands.motion_export", "a training run -> a text-to-motion model folder"),
     "pointcloud": ("vhdiff.commands.pointcloud", "sample human point clouds: PLY files and a picture"),
     "pointcloud-export": ("vhdiff.commands.pointcloud_export", "a training run -> a point-cloud model folder"),
+    "image": ("vhdiff.commands.image", "sample images: PNG files and a grid"),
+    "edit": ("vhdiff.commands.edit", "edit an image: SDEdit (--strength), inpainting (--mask), inversion (--invert)"),
+    "image-export": ("vhdiff.commands.image_export", "a training run -> an image model folder"),
 }
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
