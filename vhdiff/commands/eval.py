@@ -2,6 +2,7 @@
 
     vhdiff eval motion --data DIR [--checkpoint CKPT] ...       (vhdiff.commands.eval_motion)
     vhdiff eval pointcloud --data DIR [--checkpoint DIR] ...    (vhdiff.commands.eval_pointcloud)
+    vhdiff eval image --data DIR [--checkpoint DIR] ...         (vhdiff.commands.eval_image)
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from vhdiff.commands.subcommands import add_subcommand_arguments, run_subcommand
 EVAL_COMMANDS: dict[str, tuple[str, str]] = {
     "motion": ("vhdiff.commands.eval_motion", "text-to-motion: FID, R-precision, diversity, ... (HumanML3D's protocol)"),
     "pointcloud": ("vhdiff.commands.eval_pointcloud", "point clouds: MMD, COV, 1-NNA (CD and EMD), JSD (PointFlow's)"),
+    "image": ("vhdiff.commands.eval_image", "images: bits/dim (VLB) vs PNG / WebP, FID, pose-family recognition"),
 }
 
 

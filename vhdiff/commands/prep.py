@@ -42,8 +42,11 @@ PREP_COMMANDS: dict[str, tuple[str, str]] = {
         "convert HumanML3D (captions, splits) + its AMASS sources to vhdiff's SMPL layout",
     ),
     "human-images": ("vhdiff.commands.prep_human_images", "render the built-in captioned human image set"),
+    "pose-classifier": (
+        "vhdiff.commands.prep_pose_classifier",
+        "train the pose-family classifier on a human-images set (saved in DATA/pose_classifier)",
+    ),
 }
-
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
