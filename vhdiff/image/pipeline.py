@@ -341,11 +341,14 @@ class ImagePipeline(Pipeline):
         )
 
     def invert(
-        self, image: Any, *, prompt: str | None = None, steps: int | None = None, progress: bool = False,
+        self, image: Any, *, prompt: str | None = None, steps: int | None = None, fixed_point_iters: int = 1,
+        progress: bool = False,
     ) -> Inversion:
         """DDIM inversion x_0 -> x_T in `steps` steps (None: INVERT_STEPS; eta = 0, the
         conditional model without guidance), then the reconstruction from x_T on the same
-        grid; the round-trip error says how exact it is."""
+        grid; the round-trip error says how exact it is. fixed_point_iters: re-evaluate
+        each inversion step's noise estimate at its result that many times (exact in the
+        limit, one more model call a step each; vhdiff.diffusion.ddim_invert)."""
         from vhdiff.diffusion import ddim_invert
 
         steps = INVERT_STEPS if steps is None else steps
@@ -356,7 +359,7 @@ class ImagePipeline(Pipeline):
         spacing = "leading"  # x_T at t < T - 1: eps prediction is ill-posed at the last step
         with torch.no_grad():
             x_T = ddim_invert(self.diffusion, self.model, x0, steps=steps, timestep_spacing=spacing,
-                              progress=progress, **cond)
+                              fixed_point_iters=int(fixed_point_iters), progress=progress, **cond)
             back = self.diffusion.sample(
                 self.model, tuple(x0.shape), sampler="ddim", steps=steps, eta=0.0,
                 timestep_spacing=spacing, x_T=x_T, progress=progress, **cond,
