@@ -37,9 +37,11 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 __all__ = [
+    "IMAGE_CONDITIONS",
     "IMAGE_EXTENSIONS",
     "SPLITS",
     "ImageFolder",
+    "check_image_condition",
     "collate_fn",
     "from_unit",
     "load_rgb8",
@@ -50,6 +52,7 @@ __all__ = [
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp")
 SPLITS = ("train", "val", "test")
+IMAGE_CONDITIONS = ("none", "text")  # what an image model is conditioned on
 CAPTION_SUFFIX = ".txt"
 SKIP_REASONS = ("not_image", "corrupt")
 # what Pillow raises for a broken or truncated file (UnidentifiedImageError is an OSError)
@@ -126,6 +129,13 @@ def _check_image(path: Path, scan: Scan) -> bool:
 def _read_split(path: Path) -> list[str]:
     lines = path.read_text(encoding="utf-8").splitlines()
     return [line.strip() for line in lines if line.strip()]
+
+
+def check_image_condition(condition: str) -> str:
+    """`condition` if it is one of IMAGE_CONDITIONS, else a ValueError listing them."""
+    if condition not in IMAGE_CONDITIONS:
+        raise ValueError(f"unknown image condition {condition!r}; choose one of {', '.join(IMAGE_CONDITIONS)}")
+    return condition
 
 
 def to_unit(images: np.ndarray) -> Tensor:

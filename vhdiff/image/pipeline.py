@@ -32,8 +32,9 @@ import torch
 from torch import Tensor
 
 from vhdiff.backbones import UNet
-from vhdiff.image.data import from_unit, to_unit
+from vhdiff.image.data import check_image_condition, from_unit, to_unit
 from vhdiff.pipelines import GenerationConfig, Pipeline, make_generator
+from vhdiff.pipelines.base import run_text_encoder
 from vhdiff.pipelines.generation import check_number
 
 __all__ = [
@@ -53,7 +54,6 @@ __all__ = [
 MAX_IMAGES = 10_000  # images per call
 INPAINT_STEPS = 50  # RePaint's DDPM steps (respaced) unless a call says otherwise
 INVERT_STEPS = 50  # DDIM inversion steps
-IMAGE_CONDITIONS = ("none", "text")
 
 
 def bundled_model_dir() -> Path:
@@ -163,8 +163,7 @@ class ImagePipeline(Pipeline):
         device: str | torch.device = "cpu", info: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(model=model, diffusion=diffusion, generation=generation, device=device, info=info)
-        if condition not in IMAGE_CONDITIONS:
-            raise ValueError(f"unknown image condition {condition!r}; choose one of {', '.join(IMAGE_CONDITIONS)}")
+        check_image_condition(condition)
         if condition == "text" and model.config.get("cond_dim") is None:
             raise ValueError("condition 'text' needs a UNet built with cond_dim")
         if condition == "text" and text_encoder is None:
@@ -190,11 +189,7 @@ class ImagePipeline(Pipeline):
     def _from_run(cls, config: Any, **parts: Any) -> ImagePipeline:
         params = config.data.params
         condition = params.get("condition", "none")
-        text_encoder = None
-        if condition == "text":
-            text_encoder = {"name": params.get("text_encoder", "minilm"),
-                            "params": dict(params.get("text_encoder_params") or {})}
-        return cls(condition=condition, text_encoder=text_encoder, **parts)
+        return cls(condition=condition, text_encoder=run_text_encoder(params, condition), **parts)
 
     # ------------------------------------------------------------------ conditions
     def condition_for(self, num: int, *, prompt: str | list[str] | None = None) -> dict[str, Tensor]:

@@ -18,19 +18,12 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from vhdiff.image.data import ImageFolder, to_unit
+from vhdiff.image.data import ImageFolder, check_image_condition, to_unit
 from vhdiff.registry import register_dataset
 
-__all__ = ["IMAGE_CONDITIONS", "ImageTrainingSet", "check_image_condition", "ensure_builtin_images"]
+__all__ = ["ImageTrainingSet", "ensure_builtin_images"]
 
-IMAGE_CONDITIONS = ("none", "text")
 DATASET_FILE = "dataset.json"
-
-
-def check_image_condition(condition: str) -> str:
-    if condition not in IMAGE_CONDITIONS:
-        raise ValueError(f"unknown image condition {condition!r}; choose one of {', '.join(IMAGE_CONDITIONS)}")
-    return condition
 
 
 def ensure_builtin_images(root: str | os.PathLike, *, num: int, size: int, seed: int) -> Path:

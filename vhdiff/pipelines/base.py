@@ -63,6 +63,15 @@ def make_generator(seed: Any, device: torch.device | str = "cpu") -> tuple[int, 
     return seed, torch.Generator(device=torch.device(device)).manual_seed(seed)
 
 
+def run_text_encoder(data_params: dict[str, Any], condition: str) -> dict[str, Any] | None:
+    """The {"name", "params"} text-encoder spec of a training run's data section for a
+    text-conditional model (the dataset's text_encoder / text_encoder_params; MiniLM by
+    default), None for any other condition."""
+    if condition != "text":
+        return None
+    return {"name": data_params.get("text_encoder", "minilm"), "params": dict(data_params.get("text_encoder_params") or {})}
+
+
 class Pipeline:
     """A denoiser, its diffusion and its generation defaults (see the module docstring).
 

@@ -29,6 +29,7 @@ import torch
 
 from vhdiff.backbones import PointNetDenoiser
 from vhdiff.pipelines import GenerationConfig, Pipeline, make_generator
+from vhdiff.pipelines.base import run_text_encoder
 from vhdiff.pipelines.generation import check_number
 from vhdiff.pointcloud.data import check_condition
 from vhdiff.pointcloud.normalization import Normalization
@@ -151,10 +152,7 @@ class PointCloudPipeline(Pipeline):
 
         params = config.data.params
         condition = params.get("condition", "none")
-        text_encoder = None
-        if condition == "text":
-            text_encoder = {"name": params.get("text_encoder", "minilm"),
-                            "params": dict(params.get("text_encoder_params") or {})}
+        text_encoder = run_text_encoder(params, condition)
         normalization = set_normalization(params["root"], params.get("normalization", DEFAULT_NORMALIZATION))
         return cls(normalization=normalization, condition=condition, text_encoder=text_encoder, **parts)
 
