@@ -111,12 +111,14 @@ def test_eval_image_reports_codecs_nll_fid_and_pose(tiny_image_set, tiny_text_im
     data = tmp_path / "set"
     shutil.copytree(tiny_image_set, data, ignore=shutil.ignore_patterns("pose_classifier", "fid_features"))
     argv = ["eval", "image", "--data", str(data), "--checkpoint", str(tiny_text_image_pipeline_dir),
-            "--nll-num", "2", "--fid-num", "2", "--json", str(tmp_path / "report.json")]
+            "--nll-num", "2", "--fid-num", "2", "--edit-num", "1", "--json", str(tmp_path / "report.json")]
     assert main(argv) == 0
     printed = capsys.readouterr().out
     assert "bits/dim on 2 test images: PNG" in printed and "model" in printed and "L_0" in printed
     assert "FID at 2 images: train vs test" in printed and "generated vs test" in printed
     assert "prep pose-classifier" in printed  # no classifier yet: says how to make one
+    assert "SDEdit on 1 test images" in printed and "strength 0.3: distance" in printed
+    assert "largest change of a kept pixel 0 levels" in printed and "inversion round trip: RMSE" in printed
     report = json.loads((tmp_path / "report.json").read_text())
     nll = report["nll"]
     assert nll["total"] == pytest.approx(nll["prior"] + nll["diffusion"] + nll["decoder"], rel=1e-9)
@@ -126,6 +128,7 @@ def test_eval_image_reports_codecs_nll_fid_and_pose(tiny_image_set, tiny_text_im
     assert main([*argv[:-2], "--nll-num", "0"]) == 0
     printed = capsys.readouterr().out
     assert "pose family recognised in" in printed and "bits/dim" not in printed
+    assert "input's family kept" in printed and "prompt's family" in printed  # the classifier scores the edits
 
 
 def test_eval_image_without_a_model_and_its_errors(tiny_image_set, tmp_path, capsys):

@@ -16,7 +16,9 @@ What is measured (each part skipped when its count is 0, the model parts without
   real images' features are cached in DATA/fid_features/;
 - pose: the pose-family classifier of DATA (`vhdiff prep pose-classifier`) on the same
   samples: the fraction whose predicted family is their prompt's, beside its accuracy on
-  the real held-out renders.
+  the real held-out renders;
+- edits: SDEdit against strength, inpainting and inversion on `edit_num` held-out images
+  (vhdiff.image.edit_evaluation).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class ImageReport:
     fid: dict[str, Any] = field(default_factory=dict)
     pose: dict[str, Any] | None = None
     generation: dict[str, Any] | None = None
+    edits: dict[str, Any] | None = None
     seconds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -103,7 +106,7 @@ def sample_with_captions(pipeline: Any, captions: list[str], *, seed: int, setti
 
 def evaluate_images(
     data: str | os.PathLike, *, pipeline: Any = None, split: str = "test", nll_num: int = 100,
-    fid_num: int = 1000, seed: int = 0, settings: dict[str, Any] | None = None,
+    fid_num: int = 1000, edit_num: int = 0, seed: int = 0, settings: dict[str, Any] | None = None,
     device: str | torch.device = "cpu", progress: bool = False,
 ) -> ImageReport:
     """The report of the module docstring for DATA's `split`."""
@@ -144,6 +147,12 @@ def evaluate_images(
             if pipeline.condition == "text":
                 report.pose = _pose_scores(root, test_ids, test_pixels, samples)
         report.seconds["fid"] = round(time.perf_counter() - started, 1)
+    if edit_num > 0 and pipeline is not None:
+        from vhdiff.image.edit_evaluation import evaluate_edits
+
+        started = time.perf_counter()
+        report.edits = evaluate_edits(root, pipeline=pipeline, split=split, num=edit_num, seed=seed, settings=settings)
+        report.seconds["edits"] = round(time.perf_counter() - started, 1)
     return report
 
 

@@ -300,11 +300,11 @@ class ImagePipeline(Pipeline):
         progress: bool = False, **overrides: Any,
     ) -> EditedImage:
         """Repaint the white region of `mask` (RePaint, Lugmayr et al. 2022) and keep the
-        rest exactly: `steps` respaced DDPM steps (None: INPAINT_STEPS), resampling with
+        rest exactly: `steps` respaced DDPM steps (None: INPAINT_STEPS, at most T), resampling with
         jump_n_sample > 1. overrides: guidance / clip (the sampler is RePaint's DDPM)."""
         from vhdiff.diffusion import inpaint
 
-        steps = INPAINT_STEPS if steps is None else steps
+        steps = min(INPAINT_STEPS, self.diffusion.num_timesteps) if steps is None else steps
         steps = check_number("steps", steps, lo=1, hi=self.diffusion.num_timesteps, integer=True)
         width, height = open_image(image).size
         source, notes = self.load_image(image)
@@ -339,14 +339,14 @@ class ImagePipeline(Pipeline):
         self, image: Any, *, prompt: str | None = None, steps: int | None = None, fixed_point_iters: int = 1,
         progress: bool = False,
     ) -> Inversion:
-        """DDIM inversion x_0 -> x_T in `steps` steps (None: INVERT_STEPS; eta = 0, the
+        """DDIM inversion x_0 -> x_T in `steps` steps (None: INVERT_STEPS, at most T; eta = 0, the
         conditional model without guidance), then the reconstruction from x_T on the same
         grid; the round-trip error says how exact it is. fixed_point_iters: re-evaluate
         each inversion step's noise estimate at its result that many times (exact in the
         limit, one more model call a step each; vhdiff.diffusion.ddim_invert)."""
         from vhdiff.diffusion import ddim_invert
 
-        steps = INVERT_STEPS if steps is None else steps
+        steps = min(INVERT_STEPS, self.diffusion.num_timesteps) if steps is None else steps
         steps = check_number("steps", steps, lo=1, hi=self.diffusion.num_timesteps, integer=True)
         source, notes = self.load_image(image)
         cond = self.condition_for(1, prompt=prompt)
