@@ -10,7 +10,7 @@ Prints:
    - the architecture of configs/image_humans.yaml at 64x64 (random weights, saved as an
      fp16 pipeline folder first: the time depends on the architecture, not the weights);
 2. warm sampling, --runs interleaved rounds, medians: the default settings against DDIM 50
-   (the reference), with the ratio;
+   (the reference), with the ratio; and one SDEdit edit with the model loaded;
 3. training steps/s of both configs' model + diffusion (their own batch size, hybrid loss,
    AdamW), median of --train-steps steps after one warm-up;
 4. the machine.
@@ -127,6 +127,13 @@ def main() -> None:
     for name, values in times.items():
         median = statistics.median(values)
         print(f"   {name:<10} {median:6.2f} s  ({median / base:.2f}x the model's settings)")
+    source = pipe(1, prompt=prompt, seed=1).images[0]
+    edits = []
+    for _ in range(args.runs):
+        start = time.perf_counter()
+        pipe.edit(source, prompt=prompt, strength=0.5, seed=0)
+        edits.append(time.perf_counter() - start)
+    print(f"   one SDEdit edit at 0.5, model loaded: {statistics.median(edits):.2f} s")
     print(f"3. training (model + diffusion + AdamW, median of {args.train_steps} steps):")
     for config in CONFIGS:
         rate, batch, params = _train_rate(config, args.train_steps)

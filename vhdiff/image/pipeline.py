@@ -170,6 +170,8 @@ class ImagePipeline(Pipeline):
             raise ValueError("a text-conditional pipeline needs its text_encoder ({'name': ..., 'params': {...}})")
         self.condition = condition
         self.text_encoder_spec = None if text_encoder is None else dict(text_encoder)
+        if self.device.type == "cpu":  # oneDNN's convolutions run ~25 % faster on NHWC weights here
+            self.model.to(memory_format=torch.channels_last)  # (benchmarks/bench_image.py)
         self.image_size = int(model.config.get("image_size", 32))
         self.factor = 2 ** (len(model.config.get("channel_mults", (1,))) - 1)  # the UNet's downsampling
 
