@@ -44,7 +44,9 @@ __all__ = [
     "check_image_condition",
     "collate_fn",
     "from_unit",
+    "held_out_images",
     "load_rgb8",
+    "pil",
     "resize_center_crop",
     "to_rgb8",
     "to_unit",
@@ -60,10 +62,17 @@ BROKEN_IMAGE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error)
 Scan = Literal["decode", "header"]
 
 
+def pil(module: str = "Image") -> Any:
+    """PIL's `module` (Image, ImageOps, ...), or a one-line error naming the extra to install."""
+    from vhdiff.extras import require
+
+    return require(f"PIL.{module}", needed_for="reading and writing images")
+
+
 def to_rgb8(image: Any) -> Any:
     """A PIL image of any mode -> 8-bit "RGB" (module docstring: alpha over white, 16-bit
     values v -> v >> 8)."""
-    from PIL import Image
+    Image = pil()
 
     mode = image.mode
     if (
@@ -88,7 +97,7 @@ def to_rgb8(image: Any) -> Any:
 def load_rgb8(path: str | os.PathLike) -> Any:
     """Open an image file as an 8-bit "RGB" PIL image (EXIF orientation applied, `to_rgb8`).
     Raises OSError (PIL's UnidentifiedImageError is one) for a file that is not a decodable image."""
-    from PIL import Image, ImageOps
+    Image, ImageOps = pil(), pil("ImageOps")
 
     with Image.open(path) as image:
         image.load()
@@ -99,7 +108,7 @@ def resize_center_crop(image: Any, size: int, *, resample: str = "bicubic") -> A
     """Resize a PIL image so its shorter side is `size` (bicubic, antialiased when it
     shrinks; resample="nearest" for masks), then crop the centre `size` x `size` (the
     extra columns or rows split evenly, the odd one on the right / bottom)."""
-    from PIL import Image
+    Image = pil()
 
     width, height = image.size
     scale = size / min(width, height)
@@ -113,7 +122,7 @@ def resize_center_crop(image: Any, size: int, *, resample: str = "bicubic") -> A
 
 def _check_image(path: Path, scan: Scan) -> bool:
     """Whether `path` decodes (scan "decode") or has a valid image header ("header")."""
-    from PIL import Image
+    Image = pil()
 
     try:
         if scan == "decode":
@@ -299,3 +308,20 @@ def collate_fn(items: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "x": torch.stack([item["x"] for item in items]),
         "text": [item["text"] for item in items],
     }
+
+
+def held_out_images(root: str | os.PathLike, split: str, num: int, *, seed: int) -> tuple[list[str], np.ndarray, list[str]]:
+    """(ids, uint8 [n, S, S, 3], captions) of `num` images of `split` (n = min(num, split
+    size)), a seeded random subset in a fixed order."""
+    import json
+
+    root = Path(root)
+    info_path = root / "dataset.json"
+    if not info_path.is_file():
+        raise FileNotFoundError(f"{str(root)!r} is not an image set (no dataset.json); make one with `vhdiff prep human-images`")
+    size = int(json.loads(info_path.read_text(encoding="utf-8"))["size"])
+    folder = ImageFolder(root=root, size=size, split=split, scan="header")
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.permutation(len(folder))[: min(num, len(folder))])
+    pixels = np.stack([folder.pixels(int(i)) for i in rows])
+    return [folder.ids[int(i)] for i in rows], pixels, [folder.caption(int(i)) for i in rows]

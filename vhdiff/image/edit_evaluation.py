@@ -2,7 +2,7 @@
 
     edits = evaluate_edits("data/human_images_32", pipeline=pipe, num=20)
 
-On `num` held-out images (vhdiff.image.evaluation.held_out_images, the same seeded subset):
+On `num` held-out images (vhdiff.image.data.held_out_images, the same seeded subset):
 
 - sdedit: each image edited towards another held-out image's caption (one of another pose
   family where the set has labels) at every strength of EDIT_STRENGTHS; per strength, the
@@ -60,7 +60,7 @@ def evaluate_edits(
     strengths: tuple[float, ...] = EDIT_STRENGTHS, settings: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The report of the module docstring (a JSON-ready dict)."""
-    from vhdiff.image.evaluation import held_out_images
+    from vhdiff.image.data import held_out_images
     from vhdiff.image.metrics.classifier import CLASSIFIER_DIR, load_pose_classifier, read_labels
 
     root = Path(data)

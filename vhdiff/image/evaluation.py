@@ -33,7 +33,9 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["FEATURES_DIR", "ImageReport", "evaluate_images", "held_out_images", "sample_with_captions"]
+from vhdiff.image.data import held_out_images
+
+__all__ = ["FEATURES_DIR", "ImageReport", "evaluate_images", "sample_with_captions"]
 
 FEATURES_DIR = "fid_features"
 SAMPLE_BATCH = 100  # images per sampling call
@@ -56,25 +58,6 @@ class ImageReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def held_out_images(root: str | os.PathLike, split: str, num: int, *, seed: int) -> tuple[list[str], np.ndarray, list[str]]:
-    """(ids, uint8 [n, S, S, 3], captions) of `num` images of `split` (n = min(num, split
-    size)), a seeded random subset in a fixed order."""
-    import json
-
-    from vhdiff.image.data import ImageFolder
-
-    root = Path(root)
-    info_path = root / "dataset.json"
-    if not info_path.is_file():
-        raise FileNotFoundError(f"{str(root)!r} is not an image set (no dataset.json); make one with `vhdiff prep human-images`")
-    size = int(json.loads(info_path.read_text(encoding="utf-8"))["size"])
-    folder = ImageFolder(root=root, size=size, split=split, scan="header")
-    rng = np.random.default_rng(seed)
-    rows = np.sort(rng.permutation(len(folder))[: min(num, len(folder))])
-    pixels = np.stack([folder.pixels(int(i)) for i in rows])
-    return [folder.ids[int(i)] for i in rows], pixels, [folder.caption(int(i)) for i in rows]
 
 
 def _real_features(root: Path, split: str, ids: list[str], pixels: np.ndarray, features: Any) -> np.ndarray:

@@ -32,7 +32,15 @@ import torch
 from torch import Tensor
 
 from vhdiff.backbones import UNet
-from vhdiff.image.data import check_image_condition, from_unit, to_unit
+from vhdiff.image.data import (
+    check_image_condition,
+    from_unit,
+    load_rgb8,
+    pil,
+    resize_center_crop,
+    to_rgb8,
+    to_unit,
+)
 from vhdiff.pipelines import GenerationConfig, Pipeline, make_generator
 from vhdiff.pipelines.base import run_text_encoder
 from vhdiff.pipelines.generation import check_number
@@ -226,8 +234,6 @@ class ImagePipeline(Pipeline):
     def load_image(self, image: Any) -> tuple[np.ndarray, list[str]]:
         """An input image as uint8 [H, W, 3] at a size the model takes, and the notes on
         what was done to it. `image`: a path, a PIL image or a uint8 [H, W, 3] array."""
-        from vhdiff.image.data import resize_center_crop
-
         picture = open_image(image)
         width, height = picture.size
         if width % self.factor == 0 and height % self.factor == 0:
@@ -312,11 +318,7 @@ class ImagePipeline(Pipeline):
         source, notes = self.load_image(image)
         repaint = read_mask(mask, like=(height, width))
         if notes:  # the image was resized: the mask goes with it (nearest, so it stays binary)
-            from PIL import Image
-
-            from vhdiff.image.data import resize_center_crop
-
-            picture = Image.fromarray(repaint.astype(np.uint8) * 255)
+            picture = pil().fromarray(repaint.astype(np.uint8) * 255)
             repaint = np.asarray(resize_center_crop(picture, source.shape[0], resample="nearest")) >= 128
         config = self.settings(**overrides)
         cond = self.condition_for(1, prompt=prompt)
@@ -384,10 +386,7 @@ def _mean_distance(a: np.ndarray, b: np.ndarray) -> float:
 def open_image(image: Any) -> Any:
     """An input image as an 8-bit RGB PIL image: a path (PNG / JPEG / WebP, any mode), a PIL
     image or a uint8 [H, W, 3] array; anything else is a one-line ValueError."""
-    from PIL import Image
-
-    from vhdiff.image.data import load_rgb8, to_rgb8
-
+    Image = pil()
     if isinstance(image, (str, os.PathLike)):
         path = Path(image)
         if not path.is_file():
@@ -409,7 +408,7 @@ def open_image(image: Any) -> Any:
 def read_mask(mask: Any, *, like: tuple[int, int]) -> np.ndarray:
     """A black-and-white mask (white = repaint) as bool [H, W]: a path, or a bool / uint8
     [H, W] array; it must be binary (0 and 255 only) and of the image's size `like` (H, W)."""
-    from PIL import Image
+    Image = pil()
 
     if isinstance(mask, (str, os.PathLike)):
         path = Path(mask)

