@@ -53,6 +53,7 @@ from vhdiff.viz.camera import frame_points, look_at
 from vhdiff.viz.mesh_renderer import vertex_normals
 
 from vhdiff.atomic_io import FolderKind, atomic_folder, check_writable
+from vhdiff.extras import require
 
 __all__ = [
     "BACKGROUNDS",
@@ -447,7 +448,7 @@ def _background(kind: str, size: int, seed: int, *, factor: int) -> np.ndarray:
         across = -cols * np.sin(angle) + rows * np.cos(angle)
         weight = ((np.floor(along / cell) + np.floor(across / cell)) % 2).astype(np.float64)
     else:  # smooth value noise: a random coarse grid, bicubic-upsampled
-        from PIL import Image
+        Image = require("PIL.Image", needed_for="image data")
 
         grid = int(rng.integers(3, 9))
         coarse = Image.fromarray(rng.random((grid, grid)).astype(np.float32), mode="F")
@@ -593,7 +594,7 @@ def _write(
     folder: Path, *, num: int, size: int, seed: int, supersample: int, shapes: int,
     body_model: Any, progress: Callable[[int, int], None] | None,
 ) -> HumanImagesSummary:  # fmt: skip
-    from PIL import Image
+    Image = require("PIL.Image", needed_for="image data")
 
     start = time.perf_counter()
     rng = np.random.default_rng(seed)

@@ -9,9 +9,9 @@ A sub-command module provides two functions::
     def add_arguments(parser: argparse.ArgumentParser) -> None: ...
     def run(args: argparse.Namespace) -> int | None: ...
 
-User errors (bad options, missing files, bad values) are raised as exceptions of
-the types in `USER_ERRORS` and reach the user as one line on stderr with exit status 2,
-never a traceback; so does an output that cannot be written (a full disk, a read-only
+User errors (bad options, missing files, bad values, a missing optional package) are raised
+as exceptions of the types in `USER_ERRORS` and reach the user as one line on stderr with exit
+status 2, never a traceback; so does an output that cannot be written (a full disk, a read-only
 folder: `vhdiff.atomic_io.output_error`). Set VHDIFF_DEBUG=1 to see the traceback anyway.
 
 Library warnings reach the user as one line too, `vhdiff NAME: warning: ...`.
@@ -35,6 +35,7 @@ from collections.abc import Callable
 from typing import Any
 
 from vhdiff.atomic_io import OutputError, output_error
+from vhdiff.extras import MissingDependencyError
 
 # Idle OpenMP threads sleep instead of spinning. On a CPU shared with other busy processes,
 # spinning threads make torch several times slower (benchmarks/bench_busy_cpu.py, 2 cores,
@@ -46,7 +47,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # name -> (module, one-line help). Add a sub-command by adding a line here.
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("vhdiff.commands.demo", "run the main demo (writes pictures/videos to --out)"),
-    "train": ("vhdiff.commands.train", "train a model from a YAML config"),
+    "train": ("vhdiff.commands.train", "train a model from a run config: a bundled name or a YAML file"),
     "prep": ("vhdiff.commands.prep", "build datasets and convert model files"),
     "render": ("vhdiff.commands.render", "render a motion .npz to MP4/GIF/PNGs"),
     "eval": ("vhdiff.commands.eval", "evaluate generated motion, point clouds or images against a dataset"),
@@ -68,6 +69,7 @@ USER_ERRORS: tuple[type[BaseException], ...] = (
     PermissionError,
     KeyError,
     OutputError,
+    MissingDependencyError,  # an optional package is missing: the message names the extra
 )
 
 

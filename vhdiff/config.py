@@ -9,9 +9,9 @@ A config file has five sections (every key optional; defaults below)::
     text_encoder: {name: null}  # or {name: clip, params: {...}}: encodes batch["text"]
     trainer:      {max_steps: 1000, batch_size: 64, lr: 1e-4, ...}   # vhdiff.training.TrainerConfig
 
-`load_config("configs/toy2d.yaml", ["trainer.max_steps=100"])` returns a `RunConfig`. An
-unknown key or a value of the wrong type raises ValueError naming the key and listing the
-valid ones. `model.params` / `data.params` are free-form here and are checked against the
+`load_config("toy2d", ["trainer.max_steps=100"])` (a bundled config's name, or a path such as
+"configs/toy2d.yaml") returns a `RunConfig`. An unknown key or a value of the wrong type
+raises ValueError naming the key and listing the valid ones. `model.params` / `data.params` are free-form here and are checked against the
 factory's keyword arguments when the model / dataset is built (`vhdiff.registry`).
 OmegaConf is imported lazily.
 """
@@ -25,7 +25,9 @@ from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
+from vhdiff.bundled_configs import resolve_config
 from vhdiff.diffusion import DiffusionConfig, GaussianDiffusion
+from vhdiff.extras import require
 from vhdiff.training.trainer import TrainerConfig
 
 # diffusion keys that moved to another section: old name -> (section, new name)
@@ -83,17 +85,16 @@ class RunConfig:
 def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> RunConfig:
     """Read a YAML file (None: defaults only), apply `key=value` overrides, validate.
 
-    Raises FileNotFoundError for a missing file and ValueError for bad YAML, an unknown
-    key, a wrong type or a bad value, each naming the key (and the valid keys).
+    path: a file, or a bundled config's name ("motion_synthetic"; `vhdiff.bundled_configs`).
+    Raises FileNotFoundError for a missing file, and ValueError for an unknown name, bad
+    YAML, an unknown key, a wrong type or a bad value, each naming the key (and the valid keys).
     """
-    from omegaconf import OmegaConf
+    OmegaConf = require("omegaconf", needed_for="run configs").OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
     layers = []
     if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise FileNotFoundError(f"config file {path} does not exist; see configs/ for examples")
+        path = resolve_config(path)
         layers.append((str(path), _read_yaml(path)))
     if overrides:
         layers.append(("command-line overrides", _parse_overrides(overrides)))
@@ -113,13 +114,13 @@ def load_config(path: str | Path | None, overrides: Sequence[str] = ()) -> RunCo
 
 def config_to_yaml(config: RunConfig) -> str:
     """The resolved config as YAML text (saved into every checkpoint)."""
-    from omegaconf import OmegaConf
+    OmegaConf = require("omegaconf", needed_for="run configs").OmegaConf
 
     return OmegaConf.to_yaml(OmegaConf.structured(config))
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
-    import yaml
+    yaml = require("yaml", needed_for="run configs")
 
     try:
         data = yaml.safe_load(path.read_text())
@@ -135,7 +136,7 @@ def _read_yaml(path: Path) -> dict[str, Any]:
 
 
 def _parse_overrides(overrides: Sequence[str]) -> dict[str, Any]:
-    import yaml
+    yaml = require("yaml", needed_for="run configs")
 
     out: dict[str, Any] = {}
     for item in overrides:
@@ -214,7 +215,7 @@ def _dataclass_type(schema: type, name: str) -> type | None:
 
 
 def _merge(base, data: dict[str, Any], source: str):
-    from omegaconf import OmegaConf
+    OmegaConf = require("omegaconf", needed_for="run configs").OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
     try:

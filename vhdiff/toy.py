@@ -19,6 +19,7 @@ from torch.utils.data import Dataset
 from vhdiff.atomic_io import atomic_path
 from vhdiff.backbones.embeddings import sinusoidal_embedding
 from vhdiff.backbones.pretrained import PretrainedMixin, register_config
+from vhdiff.extras import require
 
 TOY_KINDS = ("ring8", "moons")
 
@@ -130,6 +131,7 @@ def scatter_hook(*, num_samples: int = 512, steps: int = 50, sampler: str = "ddi
 
 
 def _save_scatter(points: Tensor, path: Path, *, title: str) -> None:
+    require("matplotlib", needed_for="plots")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -190,7 +192,7 @@ def train_toy_demo(*, steps: int = 1500, seed: int = 0, num_samples: int = 2000)
 
 def plot_toy_samples(result: ToyDemoResult, path: str | Path) -> Path:
     """Scatter plots of the data and each sampler's samples, side by side, as a PNG."""
-    import matplotlib
+    matplotlib = require("matplotlib", needed_for="plots")
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

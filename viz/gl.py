@@ -22,6 +22,8 @@ import threading
 from types import ModuleType
 from typing import Any
 
+from vhdiff.extras import MissingDependencyError, require
+
 __all__ = [
     "DEBIAN_PACKAGES",
     "DEFAULT_PLATFORM",
@@ -85,7 +87,9 @@ def load_pyrender() -> ModuleType:
     if not hasattr(np, "infty"):
         np.infty = np.inf  # pyrender 0.1.45 still uses the alias numpy 2 removed
     try:
-        import pyrender
+        pyrender = require("pyrender", needed_for="rendering bodies")
+    except MissingDependencyError:
+        raise
     except (ImportError, ValueError, OSError, RuntimeError, AttributeError) as exc:
         raise GLUnavailableError(gl_unavailable_message(exc)) from exc
     _pyrender = pyrender

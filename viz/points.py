@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from vhdiff.extras import require
+
 from .camera import Camera, frame_points
 from .grid import image_grid
 
@@ -48,7 +50,7 @@ def _point_colors(colors: Any, points: np.ndarray) -> np.ndarray:
             raise ValueError(
                 f"colors must be None, 'height', an RGB triple or [N, 3], got {colors!r}"
             )
-        from matplotlib import colormaps
+        colormaps = require("matplotlib", needed_for="point-cloud pictures").colormaps
 
         heights = points[:, 1]
         span = max(float(np.ptp(heights)), 1e-9)

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from vhdiff.extras import require
+
 __all__ = ["CHAIN_COLORS", "render_skeleton", "skeleton_chains"]
 
 # MDM's palette: right side red, left side blue, spine black; darker for the arms.
@@ -83,6 +85,7 @@ def render_skeleton(
     if width < 16 or height < 16:
         raise ValueError(f"image size must be at least 16 x 16 pixels, got {width} x {height}")
 
+    require("matplotlib", needed_for="stick figures")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from mpl_toolkits.mplot3d.art3d import Poly3DCollection

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from vhdiff.atomic_io import FolderKind, atomic_path
+from vhdiff.extras import require
 
 from .grid import to_uint8
 
@@ -111,7 +112,7 @@ def write_mp4(
     never the format). If making a frame fails, the partial file is deleted (nothing is
     left at `path`, an older file there stays).
     """
-    import imageio.v2 as imageio
+    imageio = require("imageio.v2", needed_for="videos")
 
     fps = _check_fps(fps)
     stream = _frame_stream(frames)
@@ -139,7 +140,7 @@ def write_mp4(
 
 def write_gif(path: str | os.PathLike, frames: Any, fps: float, *, loop: int = 0) -> Path:
     """Animated GIF (Pillow). GIF stores delays in 1/100 s, so fps is rounded to that grid."""
-    import imageio.v3 as iio
+    iio = require("imageio.v3", needed_for="pictures")
 
     array = _as_array(frames)
     fps = _check_fps(fps)
@@ -150,7 +151,7 @@ def write_gif(path: str | os.PathLike, frames: Any, fps: float, *, loop: int = 0
 
 def write_image(path: str | os.PathLike, image: Any) -> Path:
     """One picture (PNG, or any format Pillow knows by the suffix) from [H, W, 3]."""
-    import imageio.v3 as iio
+    iio = require("imageio.v3", needed_for="pictures")
 
     array = to_uint8(image)
     if array.ndim != 3:
@@ -204,7 +205,7 @@ def write_mesh_sequence(
     vertices [T, V, 3] (or [V, 3]), faces [F, 3]; fmt "obj" or "ply" (binary). Returns the
     paths in order.
     """
-    import trimesh
+    trimesh = require("trimesh", needed_for="mesh files")
 
     if fmt not in ("obj", "ply"):
         raise ValueError(f"fmt must be 'obj' or 'ply', got {fmt!r}")

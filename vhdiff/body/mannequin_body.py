@@ -36,6 +36,7 @@ from torch import Tensor
 
 from vhdiff.body.body_model import BodyModel, BodyParameters
 from vhdiff.body.skeleton import LEFT_FOOT_JOINTS, RIGHT_FOOT_JOINTS, SMPL_NEUTRAL_REST_JOINTS
+from vhdiff.extras import require
 
 __all__ = ["MannequinBody", "mannequin_rest_offset"]
 
@@ -73,7 +74,7 @@ class MannequinBody(BodyModel):
         device: str | torch.device = "cpu",
     ) -> None:
         super().__init__()
-        from mannequin import Mannequin
+        Mannequin = require("mannequin", needed_for="the mannequin body").Mannequin
 
         self.design = design
         self._figure = Mannequin(design)

@@ -23,6 +23,7 @@ from vhdiff.body.body_model import BodyModel, BodyParameters
 from vhdiff.body.model_files import model_kind, read_model_arrays
 from vhdiff.body.rotations import axis_angle_to_matrix
 from vhdiff.body.skeleton import SMPL_JOINT_NAMES
+from vhdiff.extras import require
 
 __all__ = ["SMPLFamilyBody"]
 
@@ -87,7 +88,7 @@ class SMPLFamilyBody(BodyModel):
         num_betas: int = 10,
     ) -> SMPLFamilyBody:
         """Load an `.npz` model file; the kind (SMPL / SMPL-H / SMPL-X) is read from it."""
-        import smplx
+        smplx = require("smplx", needed_for="SMPL model files")
 
         path = Path(path)
         arrays, skipped = read_model_arrays(path)
@@ -119,7 +120,7 @@ class SMPLFamilyBody(BodyModel):
         dtype: torch.dtype,
         num_betas: int,
     ) -> torch.nn.Module:
-        import smplx
+        smplx = require("smplx", needed_for="SMPL model files")
 
         kwargs = {"num_betas": num_betas, "dtype": dtype, "use_pca": False, "ext": "npz"}
         if not skipped:

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from vhdiff.extras import require
 from vhdiff.pointcloud.data import load_clouds, read_split, set_normalization
 from vhdiff.pointcloud.normalization import NORMALIZATIONS, Normalization
 
@@ -138,7 +139,7 @@ def pose_fidelity(
 ) -> PoseFidelity:
     """PoseFidelity of a pose-conditional `pipeline` on `num` poses of `split`: one cloud per
     pose, as many points as the set's clouds."""
-    from scipy.spatial import cKDTree
+    cKDTree = require("scipy.spatial", needed_for="pose fidelity").cKDTree
 
     from vhdiff.body import load_body_model
     from vhdiff.pointcloud.bodies import placed_body

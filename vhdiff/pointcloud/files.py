@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from vhdiff.atomic_io import atomic_path
+from vhdiff.extras import require
 
 __all__ = ["MESH_SUFFIXES", "POINT_SUFFIXES", "read_mesh", "read_points", "sample_surface", "write_ply"]
 
@@ -73,7 +74,7 @@ def read_points(path: str | os.PathLike) -> np.ndarray:
 
 
 def _read_ply_vertices(path: Path) -> np.ndarray:
-    import trimesh
+    trimesh = require("trimesh", needed_for="mesh and PLY files")
 
     loaded = trimesh.load(path, process=False)
     vertices = getattr(loaded, "vertices", None)
@@ -85,7 +86,7 @@ def _read_ply_vertices(path: Path) -> np.ndarray:
 def read_mesh(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """(vertices [V, 3] float64, faces [F, 3] int64) of a mesh file through trimesh (a scene's
     meshes are concatenated). ValueError for a file with no triangles or NaN vertices."""
-    import trimesh
+    trimesh = require("trimesh", needed_for="mesh and PLY files")
 
     path = Path(path)
     try:

@@ -39,6 +39,8 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from vhdiff.extras import require
+
 from .base import TextEncoder, freeze, weights_fingerprint
 
 __all__ = [
@@ -89,7 +91,7 @@ def resolve_clip_weights(
     a plain path). Raises FileNotFoundError listing every place looked at and how to pass a
     local file, or ValueError for an unknown tag.
     """
-    import open_clip
+    open_clip = require("open_clip", needed_for="the CLIP text encoder")
 
     text = str(pretrained)
     path = Path(text).expanduser()
@@ -156,7 +158,7 @@ def is_torchscript_archive(path: str | os.PathLike) -> bool:
 
 def official_torchscript_sha256(model_name: str) -> set[str]:
     """SHA-256 digests of OpenAI's TorchScript files for `model_name` (from their URLs)."""
-    import open_clip
+    open_clip = require("open_clip", needed_for="the CLIP text encoder")
 
     digests = set()
     for tag in open_clip.list_pretrained_tags_by_model(model_name):
@@ -179,7 +181,7 @@ def load_openai_torchscript(path: Path, model_name: str) -> torch.nn.Module:
 
     Raises ValueError for any other TorchScript archive (its code is not run).
     """
-    from open_clip.model import build_model_from_openai_state_dict
+    build_model_from_openai_state_dict = require("open_clip.model").build_model_from_openai_state_dict
 
     digest = _file_sha256(path)
     if digest not in official_torchscript_sha256(model_name):
@@ -224,7 +226,7 @@ class CLIPTextEncoder(TextEncoder):
         weights_cache_dir: str | os.PathLike | None = None,
         model_overrides: dict | None = None,
     ) -> None:
-        import open_clip
+        open_clip = require("open_clip", needed_for="the CLIP text encoder")
 
         if model_name not in open_clip.list_models():
             raise ValueError(

