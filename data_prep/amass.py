@@ -52,9 +52,11 @@ __all__ = [
     "convert_amass",
     "load_amass",
     "mirror_motion",
+    "put_on_floor",
     "read_index",
     "resample_motion",
     "to_y_up",
+    "write_splits",
 ]
 
 Z_UP_TO_Y_UP = np.array([[-1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
@@ -160,7 +162,8 @@ def to_y_up(poses: np.ndarray, trans: np.ndarray) -> tuple[np.ndarray, np.ndarra
     return out, trans @ Z_UP_TO_Y_UP.T + (Z_UP_TO_Y_UP - np.eye(3)) @ _PELVIS
 
 
-def _on_floor(motion: SMPLMotion) -> SMPLMotion:
+def put_on_floor(motion: SMPLMotion) -> SMPLMotion:
+    """Shift transl so the lowest joint over the clip (neutral-skeleton FK) is at y = 0."""
     lowest = joints_from_motion(motion)[..., 1].min()
     motion.transl = (motion.transl - np.array([0.0, lowest, 0.0])).astype(np.float32)
     return motion
@@ -176,7 +179,7 @@ def _motion(poses: np.ndarray, trans: np.ndarray, source: AmassSource, fps: floa
         fps=fps,
         gender=source.gender,
     )
-    return _on_floor(motion)
+    return put_on_floor(motion)
 
 
 def mirror_motion(motion: SMPLMotion) -> SMPLMotion:
@@ -274,7 +277,8 @@ class AmassConversionReport:
     splits: dict[str, int] = field(default_factory=dict)
 
 
-def _write_splits(out: Path, ids: list[str], splits_dir: Path | None, seed: int) -> dict[str, int]:
+def write_splits(out: Path, ids: list[str], splits_dir: Path | None, seed: int) -> dict[str, int]:
+    """train/val/test.txt in `out`: from `splits_dir`'s lists, else a seeded 80/10/10 draw."""
     from vhdiff.data_prep.synthetic_motion import SPLIT_FRACTIONS
 
     chosen: dict[str, list[str]] = {}
@@ -366,6 +370,6 @@ def convert_amass(
             if (texts / f"{clip_id}.txt").is_file():
                 caption = (texts / f"{clip_id}.txt").read_text(encoding="utf-8")
                 write_text_atomic(out / "texts" / f"{clip_id}.txt", caption)
-    report.splits = _write_splits(out, report.written, Path(splits) if splits else None, seed)
+    report.splits = write_splits(out, report.written, Path(splits) if splits else None, seed)
     compute_feature_stats(out, fps=fps).save(out / "feature_stats.npz")
     return report

@@ -168,3 +168,26 @@ def test_reader_rejects_broken_files(tmp_path):
         read_bvh(tmp_path / "binary.bvh")
     with pytest.raises(FileNotFoundError, match="not found"):
         read_bvh(tmp_path / "missing.bvh")
+
+
+def test_skeleton_marker_joint_names_the_skeleton(tmp_path):
+    motion = random_motion(frames=3, seed=4)
+    plain = read_bvh(write_bvh(tmp_path / "plain.bvh", motion))
+    marked = read_bvh(write_bvh(tmp_path / "marked.bvh", motion, skeleton="mannequin"))
+    assert plain.skeleton is None and marked.skeleton == "mannequin"
+    marker = marked.joint_names.index("vhdiff_skeleton_mannequin")
+    assert marked.parents[marker] == 0 and marked.channels[marker] == ()
+    np.testing.assert_allclose(marked.frames, plain.frames)  # no MOTION column added
+    index = smpl_order(marked)
+    np.testing.assert_allclose(marked.joint_positions()[:, index], smpl_positions(plain), atol=1e-9)
+    with pytest.raises(ValueError, match="may not be empty or hold spaces"):
+        write_bvh(tmp_path / "bad.bvh", motion, skeleton="two words")
+
+
+def test_reader_ignores_lines_beyond_the_frame_count(tmp_path):
+    """Real files (assimp's Boxing_Toes.bvh) hold more frame lines than 'Frames:' says."""
+    text = write_bvh(tmp_path / "a.bvh", random_motion(frames=3)).read_text()
+    (tmp_path / "extra.bvh").write_text(text.replace("Frames: 3", "Frames: 2"))
+    bvh = read_bvh(tmp_path / "extra.bvh")
+    assert bvh.num_frames == 2
+    np.testing.assert_allclose(bvh.frames, read_bvh(tmp_path / "a.bvh").frames[:2])

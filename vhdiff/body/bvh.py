@@ -15,6 +15,13 @@ BVH (Biovision Hierarchy) is what Blender, MotionBuilder, Maya and game engines 
   the 22-joint body has no joint there).
 - **MOTION**: ``Frame Time = 1 / fps``; per frame, the root's Xposition Yposition
   Zposition and every joint's three rotation channels in ``order``, in degrees.
+- **Which skeleton** (``skeleton="mannequin"``, ...): BVH has no comment syntax, and a
+  ``#`` line or extra words around ``HIERARCHY`` break readers (Blender requires the first
+  word to be HIERARCHY, assimp the next token to be ROOT). So the skeleton's name is a
+  joint: ``JOINT vhdiff_skeleton_NAME`` first under the root, OFFSET 0 0 0, ``CHANNELS 0``
+  and a zero End Site. It is plain BVH grammar (Blender, assimp, MotionBuilder and
+  Python BVH readers load it as one more zero-length bone), it adds no MOTION column,
+  and the 22 SMPL joint names stay as they are. :attr:`BVHMotion.skeleton` reads it back.
 
 Coordinates are SMPL's: **Y up, metres** (``scale=100`` writes centimetres), the rest body
 facing +Z with its left side at +X. Rotations follow the BVH convention: channels
@@ -50,11 +57,13 @@ from vhdiff.body.skeleton import (
     forward_kinematics,
 )
 from vhdiff.body.smpl_motion import SMPLMotion
+from vhdiff.extras import require
 
-__all__ = ["EULER_ORDERS", "BVHMotion", "read_bvh", "write_bvh"]
+__all__ = ["EULER_ORDERS", "SKELETON_MARKER", "BVHMotion", "read_bvh", "write_bvh"]
 
 EULER_ORDERS: tuple[str, ...] = ("ZXY", "ZYX", "XYZ", "XZY", "YXZ", "YZX")
 POSITION_CHANNELS: tuple[str, ...] = ("Xposition", "Yposition", "Zposition")
+SKELETON_MARKER = "vhdiff_skeleton_"  # + the skeleton's name: a joint without channels
 END_SITE_FRACTION = 0.5  # End Site = leaf bone extended by this fraction of its length
 
 
@@ -93,6 +102,12 @@ class BVHMotion:
         start = sum(len(c) for c in self.channels[:joint])
         return list(range(start, start + len(self.channels[joint])))
 
+    @property
+    def skeleton(self) -> str | None:
+        """The skeleton a vhdiff export states (its marker joint's name), else None."""
+        marked = [n for n in self.joint_names if n.startswith(SKELETON_MARKER)]
+        return marked[0][len(SKELETON_MARKER) :] if marked else None
+
     def rest_joints(self) -> np.ndarray:
         """[J, 3] joint positions in the rest pose (offsets accumulated down the tree)."""
         rest = np.zeros_like(self.offsets)
@@ -102,7 +117,7 @@ class BVHMotion:
 
     def local_rotations(self) -> np.ndarray:
         """[T, J, 3, 3] each joint's rotation relative to its parent (float64)."""
-        import roma
+        roma = require("roma", needed_for="BVH rotations")
 
         out = np.tile(np.eye(3), (self.num_frames, len(self.joint_names), 1, 1))
         for joint, names in enumerate(self.channels):
@@ -114,8 +129,14 @@ class BVHMotion:
                     f"joint {self.joint_names[joint]!r} has {len(rot)} rotation channels; "
                     "only three (one per axis) are supported"
                 )
-            angles = torch.as_tensor(self.frames[:, [i for i, _ in rot]], dtype=torch.float64)
             order = "".join(axis for _, axis in rot)
+            if order not in EULER_ORDERS:
+                raise ValueError(
+                    f"joint {self.joint_names[joint]!r} has the rotation channel order {order}; "
+                    f"supported: one channel per axis ({', '.join(EULER_ORDERS)}); re-export "
+                    "the file with one of them"
+                )
+            angles = torch.as_tensor(self.frames[:, [i for i, _ in rot]], dtype=torch.float64)
             out[:, joint] = roma.euler_to_rotmat(order, angles, degrees=True).numpy()
         return out
 
@@ -178,17 +199,19 @@ def _check_order(order: str) -> str:
 
 def _euler_degrees(motion: SMPLMotion, order: str) -> np.ndarray:
     """[T, 22, 3] Euler angles (degrees) in `order` of SMPL's local joint rotations."""
-    import roma
+    roma = require("roma", needed_for="BVH rotations")
 
     pose = torch.as_tensor(motion.poses.reshape(-1, NUM_BODY_JOINTS, 3), dtype=torch.float64)
     return roma.rotmat_to_euler(order, axis_angle_to_matrix(pose), degrees=True).numpy()
 
 
 def _hierarchy(
-    names: Sequence[str], rest: np.ndarray, order: str, scale: float, fmt: str
+    names: Sequence[str], rest: np.ndarray, order: str, scale: float, fmt: str,
+    skeleton: str | None = None,
 ) -> tuple[list[str], list[int]]:
     """The HIERARCHY section's lines, depth-first from the root, and the SMPL indices of
-    the joints in that (file) order, which the MOTION rows follow."""
+    the joints in that (file) order, which the MOTION rows follow. `skeleton`: the name
+    of the marker joint (SKELETON_MARKER + skeleton) put first under the root."""
     children: dict[int, list[int]] = {j: [] for j in range(NUM_BODY_JOINTS)}
     for joint, parent in enumerate(BODY_PARENTS[1:], start=1):
         children[parent].append(joint)
@@ -210,6 +233,11 @@ def _hierarchy(
         lines.append(f"{pad}\tOFFSET {vector(offset)}")
         if parent < 0:
             lines.append(f"{pad}\tCHANNELS 6 {' '.join(POSITION_CHANNELS)} {rotations}")
+            if skeleton is not None:  # no channels: the MOTION rows are unchanged
+                inner, zero = pad + "\t", vector(np.zeros(3))
+                marker = [f"JOINT {SKELETON_MARKER}{skeleton}", "{", f"\tOFFSET {zero}"]
+                marker += ["\tCHANNELS 0", "\tEnd Site", "\t{", f"\t\tOFFSET {zero}", "\t}", "}"]
+                lines.extend(inner + line for line in marker)
         else:
             lines.append(f"{pad}\tCHANNELS 3 {rotations}")
         for child in children[joint]:
@@ -238,6 +266,7 @@ def write_bvh(
     scale: float = 1.0,
     order: str = "ZXY",
     decimals: int = 6,
+    skeleton: str | None = None,
 ) -> Path:
     """Write `motion` as a BVH file of the 22-joint SMPL body (atomic); returns the path.
 
@@ -252,6 +281,8 @@ def write_bvh(
         order: rotation channel order, one of ``EULER_ORDERS``; "ZXY" puts the gimbal
             lock at +-90 degrees of pitch (X) rather than of heading (Y, the up axis).
         decimals: digits after the point (6: 1e-6 m and 1e-6 degrees).
+        skeleton: which skeleton `rest_joints` is (e.g. "smpl_mean", "mannequin"), stated
+            in the HIERARCHY as a marker joint (module docstring); None: no marker.
     """
     path = Path(path)
     if path.suffix.lower() != ".bvh":
@@ -266,6 +297,8 @@ def write_bvh(
     if len(names) != NUM_BODY_JOINTS or len(set(names)) != NUM_BODY_JOINTS:
         raise ValueError(f"joint_names must be 22 distinct names, got {len(names)}")
     bad = [name for name in names if not name or any(c.isspace() or c in "{}" for c in name)]
+    if skeleton is not None and (not skeleton or any(c.isspace() or c in "{}" for c in skeleton)):
+        bad.append(f"{SKELETON_MARKER}{skeleton}")
     if bad:
         raise ValueError(f"joint names may not be empty or hold spaces or braces: {bad}")
     scale = float(scale)
@@ -273,7 +306,7 @@ def write_bvh(
         raise ValueError(f"scale must be a positive number (1 = metres, 100 = cm), got {scale}")
     fmt = f".{int(decimals)}f"
 
-    lines, file_order = _hierarchy(names, rest, order, scale, fmt)
+    lines, file_order = _hierarchy(names, rest, order, scale, fmt, skeleton)
     root = (rest[0] + np.asarray(motion.transl, dtype=np.float64)) * scale  # [T, 3]
     angles = _euler_degrees(motion, order)[:, file_order]  # [T, 22, 3], file order
     values = np.concatenate((root, angles.reshape(motion.num_frames, -1)), axis=1)
@@ -391,6 +424,9 @@ def read_bvh(path: str | os.PathLike) -> BVHMotion:
     if not (np.isfinite(frame_time) and frame_time > 0):
         raise ValueError(f"{where}: Frame Time must be positive, got {frame_time}")
     rows = [line for line in lines[motion_line + 3 :] if line.strip()]
+    # Lines beyond 'Frames: N' are ignored, as assimp and MotionBuilder do (some real
+    # files, e.g. assimp's Boxing_Toes.bvh, hold one more frame than they announce).
+    rows = rows[:num_frames] if num_frames >= 0 else rows
     width = sum(len(c) for c in channels)
     values = [row.split() for row in rows]
     short = next((n for n, row in enumerate(values) if len(row) != width), None)

@@ -14,8 +14,10 @@ skips rendering):
 - ``NAME.mp4``: the rendered body (``--body mannequin`` by default, ``smpl`` for the
   licensed SMPL files from ``--smpl-dir`` / $VHDIFF_SMPL_DIR, ``skeleton`` for a stick
   figure that needs no OpenGL);
-- ``NAME.bvh`` with ``--bvh``: the 22-joint SMPL skeleton for Blender / game engines
-  (Y up, metres; `vhdiff.body.bvh`);
+- ``NAME.bvh`` with ``--bvh``: the 22-joint skeleton for Blender / game engines (Y up,
+  metres; `vhdiff.body.bvh`): by default the drawn body's (``--bvh-skeleton body``: its
+  joints are the video's), or the neutral SMPL skeleton (``--bvh-skeleton smpl``); the
+  file names it (a ``vhdiff_skeleton_NAME`` marker joint);
 - ``NAME_obj/`` with ``--obj``: one OBJ mesh per frame.
 
 Several motions (``--num N``, several prompts in ``--prompts``, prompt-major order) are
@@ -47,7 +49,7 @@ from vhdiff.commands.options import (
     sampling_overrides,
 )
 from vhdiff.diffusion import SAMPLER_NAMES, SPACINGS
-from vhdiff.motion.export import VIDEO_SUFFIXES, MotionExporter
+from vhdiff.motion.export import BVH_SKELETONS, VIDEO_SUFFIXES, MotionExporter
 
 KEEP_CHOICES = "lower|upper|first:K|last:K"
 
@@ -140,7 +142,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="SMPL model file or folder for --body smpl (default: $VHDIFF_SMPL_DIR)",
     )
-    parser.add_argument("--bvh", action="store_true", help="also write NAME.bvh (SMPL skeleton)")
+    parser.add_argument("--bvh", action="store_true", help="also write NAME.bvh (22 joints)")
+    parser.add_argument(
+        "--bvh-skeleton",
+        choices=BVH_SKELETONS,
+        default="body",
+        help="the BVH's skeleton: body = the drawn body's (its joints match the video), smpl = "
+        "the neutral SMPL skeleton (default body)",
+    )
     parser.add_argument("--obj", action="store_true", help="also write NAME_obj/ (OBJ per frame)")
     parser.add_argument("--no-video", action="store_true", help="write no video")
     parser.add_argument("--size", type=int, default=512, help="video width and height (pixels)")
@@ -381,7 +390,7 @@ def run(args: argparse.Namespace) -> int:
     plan = validate(args)
     exporter = MotionExporter(
         body=args.body, smpl_dir=args.smpl_dir, video=plan.video_suffix, size=args.size,
-        bvh=args.bvh, obj=args.obj,
+        bvh=args.bvh, obj=args.obj, bvh_skeleton=args.bvh_skeleton,
     )
     check_outputs(plan, exporter, len(plan.prompts) * args.num)
     motions = generate(args, plan)

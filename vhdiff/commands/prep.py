@@ -33,6 +33,10 @@ PREP_COMMANDS: dict[str, tuple[str, str]] = {
         "vhdiff.commands.prep_amass",
         "convert AMASS .npz motions (optionally HumanML3D's index.csv segments) to vhdiff's layout",
     ),
+    "bvh-motion": (
+        "vhdiff.commands.prep_bvh_motion",
+        "convert BVH mocap (CMU, Mixamo, Biovision names or --mapping) to vhdiff's layout",
+    ),
     "human-pointclouds": (
         "vhdiff.commands.prep_human_pointclouds",
         "human point clouds from posed bodies (built-in motions or --motion DIR) or --from a mesh folder",

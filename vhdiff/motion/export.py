@@ -28,9 +28,14 @@ from vhdiff.atomic_io import FolderKind, Staging, check_replace_folder
 from vhdiff.body.posing import BODIES
 from vhdiff.body.smpl_motion import SMPLMotion
 
-__all__ = ["VIDEO_SUFFIXES", "MotionExporter", "with_suffix"]
+__all__ = ["BVH_SKELETONS", "VIDEO_SUFFIXES", "MotionExporter", "with_suffix"]
 
 VIDEO_SUFFIXES = (".mp4", ".gif")
+# What a BVH export's skeleton is: "body", the rest joints of the body that is drawn (the
+# mannequin, or the SMPL model, for the motion's betas: FK of the file = the video's joints);
+# "smpl", the neutral SMPL skeleton the motion features are defined on.
+BVH_SKELETONS = ("body", "smpl")
+SMPL_MEAN_SKELETON = "smpl_mean"  # its name in the file (vhdiff.body.bvh.SKELETON_MARKER)
 
 
 def with_suffix(stem: Path, suffix: str) -> Path:
@@ -48,18 +53,23 @@ class MotionExporter:
         video: ".mp4", ".gif" or None (no video).
         size: video width and height in pixels.
         bvh: also write NAME.bvh; obj: also write NAME_obj/ with one OBJ mesh per frame.
+        bvh_skeleton: the BVH's skeleton, one of BVH_SKELETONS ("body": the drawn body's).
     """
 
     def __init__(
         self, *, body: str = "mannequin", smpl_dir: str | None = None, video: str | None = ".mp4",
-        size: int = 512, bvh: bool = False, obj: bool = False,
+        size: int = 512, bvh: bool = False, obj: bool = False, bvh_skeleton: str = "body",
     ) -> None:
         if body not in BODIES:
             raise ValueError(f"unknown body {body!r}; choose one of {', '.join(BODIES)}")
         if video is not None and video not in VIDEO_SUFFIXES:
             raise ValueError(f"video must be one of {', '.join(VIDEO_SUFFIXES)} or None, got {video!r}")
         self.body, self.smpl_dir, self.video, self.size = body, smpl_dir, video, int(size)
-        self.bvh, self.obj = bool(bvh), bool(obj)
+        if bvh_skeleton not in BVH_SKELETONS:
+            raise ValueError(
+                f"unknown BVH skeleton {bvh_skeleton!r}; choose one of {', '.join(BVH_SKELETONS)}"
+            )
+        self.bvh, self.obj, self.bvh_skeleton = bool(bvh), bool(obj), bvh_skeleton
         self._model: Any = None
         self._renderer: Any = None
 
@@ -71,10 +81,15 @@ class MotionExporter:
             self._model = body_model_for(self.body, self.smpl_dir, "neutral")
         return self._model
 
+    def skeleton_name(self) -> str:
+        """The BVH skeleton's name in the file: "smpl_mean" or the body model's kind."""
+        return SMPL_MEAN_SKELETON if self.bvh_skeleton == "smpl" else str(self.model().kind)
+
     def rest_joints(self, motion: SMPLMotion) -> np.ndarray | None:
-        """The body's rest joints [22, 3] for the BVH skeleton: real SMPL's for the motion's
-        betas, else None (the neutral SMPL skeleton the motion features are defined on)."""
-        if self.body != "smpl":
+        """The BVH skeleton's rest joints [22, 3]: for "body", the body model's joints at
+        zero pose for the motion's betas (the mannequin's, or real SMPL's); for "smpl", None
+        (the neutral SMPL skeleton the motion features are defined on)."""
+        if self.bvh_skeleton == "smpl":
             return None
         import torch
 
@@ -150,7 +165,10 @@ class MotionExporter:
         if self.bvh:
             from vhdiff.body.bvh import write_bvh
 
-            write_bvh(staging.file(next(rest)), motion, rest_joints=self.rest_joints(motion))
+            write_bvh(
+                staging.file(next(rest)), motion, rest_joints=self.rest_joints(motion),
+                skeleton=self.skeleton_name(),
+            )  # fmt: skip
         if self.obj:
             vertices, _, faces = posed
             folder = staging.folder(next(rest), kind=self.obj_kind(stem))
