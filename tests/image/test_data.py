@@ -177,7 +177,7 @@ def test_prepared_layout_splits_and_texts(tmp_path):
 
 
 def test_bad_arguments_are_one_line_errors(tmp_path):
-    with pytest.raises(FileNotFoundError, match="does not exist"):
+    with pytest.raises(FileNotFoundError, match="does not exist.*vhdiff prep human-images"):
         ImageFolder(root=tmp_path / "missing", size=SIZE)
     with pytest.raises(ValueError, match="size must be a positive"):
         ImageFolder(root=tmp_path, size=0)

@@ -192,7 +192,8 @@ class ImageFolder(Dataset):
         self.root = Path(root)
         if not self.root.is_dir():
             raise FileNotFoundError(
-                f"image folder {str(self.root)!r} does not exist; check the path"
+                f"image folder {str(self.root)!r} does not exist; check the path, or build the "
+                f"built-in set there with `vhdiff prep human-images {self.root}` (or data.params.build=true)"
             )
         self.size, self.captions, self.scan = size, captions, scan
         prepared = (self.root / "images").is_dir()
