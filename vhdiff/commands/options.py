@@ -27,12 +27,14 @@ __all__ = [
     "check_range",
     "check_seed",
     "check_settings",
+    "print_skipped",
     "sampling_overrides",
 ]
 
 MAX_MOTIONS = 100  # motions per prompt in one `vhdiff motion` call
 MAX_BATCH = 1024  # motions generated at once
 MAX_FPS = 240.0  # rendered frame rate
+SHOWN_SKIPS = 10  # skipped inputs a prep command lists one by one
 
 
 def check_range(option: str, value: float | None, low: float, high: float, *, unit: str = "") -> float | None:
@@ -115,3 +117,12 @@ def sampling_overrides(args: Any) -> dict[str, Any]:
         "timestep_spacing": args.timestep_spacing, "guidance": args.guidance,
         "guidance_interval": args.guidance_interval,
     }
+
+
+def print_skipped(skipped: list[tuple[str, str]]) -> None:
+    """List a prep command's skipped inputs ((where, reason) pairs), the first SHOWN_SKIPS
+    one per line and a count of the rest."""
+    for where, reason in skipped[:SHOWN_SKIPS]:
+        print(f"  skipped {where}: {reason}")
+    if len(skipped) > SHOWN_SKIPS:
+        print(f"  ... and {len(skipped) - SHOWN_SKIPS} more")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from vhdiff.commands.options import print_skipped
 from vhdiff.data_prep.amass import AmassConversionReport, convert_amass
 
 
@@ -13,10 +14,7 @@ def print_report(report: AmassConversionReport, out: Any) -> None:
     print(
         f"converted {len(report.written)} clips to {out} ({splits}); skipped {len(report.skipped)}"
     )
-    for where, reason in report.skipped[:10]:
-        print(f"  skipped {where}: {reason}")
-    if len(report.skipped) > 10:
-        print(f"  ... and {len(report.skipped) - 10} more")
+    print_skipped(report.skipped)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

