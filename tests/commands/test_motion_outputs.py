@@ -1,6 +1,6 @@
 """`vhdiff motion` outputs from given motions (the model is replaced by fixed motions, so
 these tests check naming, formats and all-or-nothing writing; test_motion_pipeline.py
-runs a real tiny pipeline): .npz / .mp4 / .bvh / OBJ folders side by side, numbering, and
+runs a real tiny pipeline): .npz / .mp4 / .bvh / .glb / OBJ folders side by side, numbering, and
 a failure part-way leaves no files."""
 
 from __future__ import annotations
@@ -194,6 +194,36 @@ def test_smpl_body_gives_the_bvh_its_skeleton(tmp_path, monkeypatch):
     np.testing.assert_allclose(bvh.rest_joints()[order], rest - rest[0], atol=1e-5)
     neutral = np.asarray(SMPL_NEUTRAL_REST_JOINTS)
     assert np.abs(bvh.rest_joints()[order] - (neutral - neutral[0])).max() > 1e-3
+
+
+@pytest.mark.parametrize("body", ["mannequin", "smpl"])
+def test_glb_holds_the_drawn_body_animated(tmp_path, monkeypatch, body):
+    """--glb: NAME.glb beside NAME.npz, skinning the drawn body (the mannequin, or the SMPL
+    model of --smpl-dir) over the motion's frames at its fps (tests/body/test_gltf.py
+    checks the file's contents against the body model)."""
+    pygltflib = pytest.importorskip("pygltflib")
+    from vhdiff.body.synthetic import write_synthetic_model
+
+    motion = make_motion(3, 0)
+    monkeypatch.setattr(
+        motion_command, "generate", lambda args, plan: [FakeMotion(motion, plan.prompts[0])]
+    )
+    argv = ["motion", "walk", "--out", str(tmp_path / "out" / "w.npz"), "--glb", "--body", body]
+    model_file = None
+    if body == "smpl":
+        model_file = write_synthetic_model(tmp_path / "SMPL_NEUTRAL.npz", "smpl")
+        argv += ["--smpl-dir", str(model_file)]
+    assert main(argv) == 0
+    assert names(tmp_path / "out") == ["w.glb", "w.npz"]
+    gltf = pygltflib.GLTF2().load(str(tmp_path / "out" / "w.glb"))
+    model = load_body_model(path=model_file, kind="auto" if model_file else "mannequin")
+    assert [gltf.nodes[j].name for j in gltf.skins[0].joints] == list(model.joint_names)
+    position = gltf.accessors[gltf.meshes[0].primitives[0].attributes.POSITION]
+    assert position.count == model.num_vertices
+    animation = gltf.animations[0]
+    times = gltf.accessors[animation.samplers[0].input]
+    assert animation.name == "w" and times.count == 3
+    assert times.max[0] == pytest.approx(2 / motion.fps)
 
 
 # ---- failures of the place written to, and interruptions ------------------------------------

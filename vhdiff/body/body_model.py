@@ -23,6 +23,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from vhdiff.body.rig import RigPose, SkinnedRig
 from vhdiff.body.skeleton import BODY_JOINT_NAMES
 
 __all__ = ["BodyModel", "BodyOutput", "BodyParameters"]
@@ -112,6 +113,40 @@ class BodyModel(nn.Module):
     def _pose(self, params: BodyParameters) -> tuple[Tensor, Tensor]:
         """Return vertices [B, V, 3] and joints [B, J, 3] for validated parameters."""
         raise NotImplementedError
+
+    def skinning_rig(self, betas: Any = None) -> SkinnedRig:
+        """The body's skinning rig for one shape, in its bind pose (`vhdiff.body.rig`).
+
+        betas: [<= num_betas] (or [1, <= num_betas]); None = the mean shape.
+        """
+        raise NotImplementedError(
+            f"the {self.kind} body has no skinning rig; use the mannequin or an SMPL-family body"
+        )
+
+    def rig_pose(
+        self,
+        global_orient: Any,
+        body_pose: Any,
+        betas: Any = None,
+        transl: Any = None,
+    ) -> RigPose:
+        """What poses :meth:`skinning_rig` as :meth:`forward` poses the body (same inputs,
+        B frames): local joint rotations [B, J, 3, 3] and root positions [B, 3]."""
+        raise NotImplementedError(
+            f"the {self.kind} body has no skinning rig; use the mannequin or an SMPL-family body"
+        )
+
+    def shape_vector(self, betas: Any = None) -> Tensor:
+        """One validated shape: betas [<= num_betas] or [1, <= num_betas] -> [num_betas]."""
+        if betas is not None and getattr(betas, "ndim", 1) == 2:
+            if betas.shape[0] != 1:
+                raise ValueError(
+                    f"a rig has one body shape: betas must have shape [N] or [1, N], got "
+                    f"{list(betas.shape)}; pass the motion's betas"
+                )
+            betas = betas[0]
+        zeros = torch.zeros(1, 3, dtype=self.dtype, device=self.device)
+        return self.validate(zeros, zeros.new_zeros(1, 21, 3), betas=betas).betas[0]
 
     def validate(
         self,

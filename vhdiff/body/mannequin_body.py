@@ -28,13 +28,15 @@ fallback for rigid figures. Batches are evaluated in chunks to bound memory.
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Iterator
+from typing import Any, Literal
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from vhdiff.body.body_model import BodyModel, BodyParameters
+from vhdiff.body.rig import RigPose, SkinnedRig, local_rotations
 from vhdiff.body.skeleton import LEFT_FOOT_JOINTS, RIGHT_FOOT_JOINTS, SMPL_NEUTRAL_REST_JOINTS
 from vhdiff.extras import require
 
@@ -128,14 +130,19 @@ class MannequinBody(BodyModel):
         )
         return self._skin
 
-    def _pose_numpy(
-        self, go: np.ndarray, bp: np.ndarray, tr: np.ndarray
-    ) -> tuple[np.ndarray | Tensor, np.ndarray]:
-        """Vertices [B, V, 3] and joint transforms [B, J, 4, 4] for one body shape."""
+    def _figure_pose(self, go: np.ndarray, bp: np.ndarray, tr: np.ndarray) -> dict[str, np.ndarray]:
+        """mannequin-x's pose parameters for SMPL's (B frames, the current body shape)."""
         pose = self._figure.rest_pose(batch_dims=(go.shape[0],), dtype=np.float64)
         pose["body_pose"] = bp
         pose["pelvis_rotation"] = go
         pose["global_translation"] = tr + self.rest_offset
+        return pose
+
+    def _pose_numpy(
+        self, go: np.ndarray, bp: np.ndarray, tr: np.ndarray
+    ) -> tuple[np.ndarray | Tensor, np.ndarray]:
+        """Vertices [B, V, 3] and joint transforms [B, J, 4, 4] for one body shape."""
+        pose = self._figure_pose(go, bp, tr)
         transforms = self._figure.joint_transforms(pose)
         skin = self._skin_data()
         if skin is None:
@@ -152,15 +159,15 @@ class MannequinBody(BodyModel):
         vertices.addcmul_(blended[..., 1], rest[:, 1:2]).addcmul_(blended[..., 2], rest[:, 2:3])
         return vertices, transforms
 
-    @torch.no_grad()
-    def _pose(self, params: BodyParameters) -> tuple[Tensor, Tensor]:
+    def _shape_chunks(
+        self, params: BodyParameters
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+        """(frame indices, global_orient, body_pose[:, :21], transl) as float64 numpy, in
+        chunks of frames that share one body shape, with the figure reshaped to it."""
         go = params.global_orient.detach().cpu().double().numpy()
         bp = params.body_pose[:, :21].detach().cpu().double().numpy()
         tr = params.transl.detach().cpu().double().numpy()
         betas = params.betas.detach().cpu().float().numpy()
-        batch = go.shape[0]
-        vertices = torch.empty(batch, self.num_vertices, 3, dtype=self.dtype, device=self.device)
-        joints = torch.empty(batch, len(self.joint_names), 3, dtype=self.dtype, device=self.device)
         # mannequin-x holds one shape at a time: group frames by their betas.
         unique, inverse = np.unique(betas, axis=0, return_inverse=True)
         for shape_index, shape in enumerate(unique):
@@ -168,8 +175,50 @@ class MannequinBody(BodyModel):
             frames = np.flatnonzero(inverse.reshape(-1) == shape_index)
             for start in range(0, len(frames), _CHUNK):
                 rows = frames[start : start + _CHUNK]
-                verts, transforms = self._pose_numpy(go[rows], bp[rows], tr[rows])
-                rows = torch.from_numpy(rows)
-                vertices[rows] = torch.as_tensor(verts).to(self.device, self.dtype)
-                joints[rows] = torch.from_numpy(transforms[..., :3, 3]).to(self.device, self.dtype)
+                yield rows, go[rows], bp[rows], tr[rows]
+
+    @torch.no_grad()
+    def _pose(self, params: BodyParameters) -> tuple[Tensor, Tensor]:
+        batch = params.global_orient.shape[0]
+        vertices = torch.empty(batch, self.num_vertices, 3, dtype=self.dtype, device=self.device)
+        joints = torch.empty(batch, len(self.joint_names), 3, dtype=self.dtype, device=self.device)
+        for rows, go, bp, tr in self._shape_chunks(params):
+            verts, transforms = self._pose_numpy(go, bp, tr)
+            rows = torch.from_numpy(rows)
+            vertices[rows] = torch.as_tensor(verts).to(self.device, self.dtype)
+            joints[rows] = torch.from_numpy(transforms[..., :3, 3]).to(self.device, self.dtype)
         return vertices, joints
+
+    def skinning_rig(self, betas: Any = None) -> SkinnedRig:
+        """The wooden figure's skin for one shape (`vhdiff.body.rig`): mannequin-x's bind
+        mesh and bind joints (every joint rotation the identity: a T-pose with flat hands),
+        moved by ``rest_offset`` like every posed frame, and its 4-influence weights.
+        The mannequin has no pose correctives, so the rig reproduces its vertices exactly."""
+        shape = self.shape_vector(betas).detach().cpu().float().numpy()
+        self._reshape(shape)
+        skin = self._skin_data()
+        if skin is None:
+            raise ValueError(
+                f"the {self.design} mannequin is rigid (no skin weights), so it has no skinning "
+                "rig; use MannequinBody(design='wooden')"
+            )
+        weights, rest, bind = (t.numpy().copy() for t in skin)
+        return SkinnedRig(
+            vertices=rest + self.rest_offset, faces=self.faces.cpu().numpy(),
+            joints=bind + self.rest_offset, parents=tuple(int(p) for p in self._figure.parents),
+            joint_names=self.joint_names, weights=weights, name=self.kind,
+        )  # fmt: skip
+
+    def rig_pose(
+        self, global_orient: Any, body_pose: Any, betas: Any = None, transl: Any = None
+    ) -> RigPose:
+        """Local joint rotations [B, J, 3, 3] (the fingers hold SMPL-X's relaxed hand mean)
+        and root positions [B, 3], read from mannequin-x's own joint transforms."""
+        params = self.validate(global_orient, body_pose, betas, transl)
+        batch, joints = params.global_orient.shape[0], len(self.joint_names)
+        rotations, root = np.empty((batch, joints, 3, 3)), np.empty((batch, 3))
+        for rows, go, bp, tr in self._shape_chunks(params):
+            transforms = self._figure.joint_transforms(self._figure_pose(go, bp, tr))
+            rotations[rows] = local_rotations(transforms[..., :3, :3], self._figure.parents)
+            root[rows] = transforms[:, 0, :3, 3]
+        return RigPose(rotations=rotations, root=root)

@@ -14,6 +14,7 @@ import io
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -21,6 +22,7 @@ from torch import Tensor
 
 from vhdiff.body.body_model import BodyModel, BodyParameters
 from vhdiff.body.model_files import model_kind, read_model_arrays
+from vhdiff.body.rig import RigPose, SkinnedRig
 from vhdiff.body.rotations import axis_angle_to_matrix
 from vhdiff.body.skeleton import SMPL_JOINT_NAMES
 from vhdiff.extras import require
@@ -151,3 +153,43 @@ class SMPLFamilyBody(BodyModel):
             transl=params.transl,
         )
         return output.vertices, output.joints[:, : self.num_joints]
+
+    def _shaped_joints(self, betas: Tensor) -> Tensor:
+        """Rest joints [B, J, 3] of shapes betas [B, num_betas] (J_regressor of the shaped
+        template; SMPL-X's expression stays zero)."""
+        layer = self.layer
+        template = layer.J_regressor @ layer.v_template  # [J, 3]
+        shapedirs = layer.shapedirs[..., : betas.shape[1]]
+        directions = torch.einsum("jv,vck->jck", layer.J_regressor, shapedirs)
+        return template + torch.einsum("jck,bk->bjc", directions, betas)
+
+    @torch.no_grad()
+    def skinning_rig(self, betas: Any = None) -> SkinnedRig:
+        """The shaped template in the rest pose (`vhdiff.body.rig`): v_template plus the
+        shape blend shapes for `betas`, its regressed joints and the model's LBS weights.
+        Pose correctives (posedirs) are left out: linear blend skinning cannot express them."""
+        shape = self.shape_vector(betas)
+        layer = self.layer
+        vertices = layer.v_template + layer.shapedirs[..., : shape.shape[0]] @ shape
+        return SkinnedRig(
+            vertices=vertices.double().cpu().numpy(), faces=self.faces.cpu().numpy(),
+            joints=self._shaped_joints(shape[None])[0].double().cpu().numpy(),
+            parents=tuple(int(p) for p in layer.parents[: self.num_joints].tolist()),
+            joint_names=tuple(self.joint_names), weights=layer.lbs_weights.double().cpu().numpy(),
+            name=self.kind,
+        )  # fmt: skip
+
+    @torch.no_grad()
+    def rig_pose(
+        self, global_orient: Any, body_pose: Any, betas: Any = None, transl: Any = None
+    ) -> RigPose:
+        """Local rotations [B, J, 3, 3]: global_orient, then body_pose (SMPL: 23 joints, the
+        hands zero when 21 are given), every other joint (hands, jaw, eyes) at rest as in
+        :meth:`forward`; root [B, 3] = the shaped rest pelvis + transl."""
+        params = self.validate(global_orient, body_pose, betas, transl)
+        body = params.body_pose if self.kind == "smpl" else params.body_pose[:, :21]
+        pose = torch.cat((params.global_orient[:, None], body), dim=1).double()
+        rotations = torch.eye(3, dtype=torch.float64).repeat(pose.shape[0], self.num_joints, 1, 1)
+        rotations[:, : pose.shape[1]] = axis_angle_to_matrix(pose).cpu()
+        root = self._shaped_joints(params.betas)[:, 0] + params.transl
+        return RigPose(rotations=rotations.numpy(), root=root.double().cpu().numpy())

@@ -1,4 +1,4 @@
-"""`vhdiff motion`: text to SMPL motion, rendered to an MP4, with BVH / OBJ export.
+"""`vhdiff motion`: text to SMPL motion, rendered to an MP4, with BVH / glTF / OBJ export.
 
     vhdiff motion "a person walks forward and waves"             # motion.mp4 + motion.npz
     vhdiff motion "a person jumps" --num 3 --out jump.mp4         # jump_000.mp4/.npz ... _002
@@ -18,6 +18,8 @@ skips rendering):
   metres; `vhdiff.body.bvh`): by default the drawn body's (``--bvh-skeleton body``: its
   joints are the video's), or the neutral SMPL skeleton (``--bvh-skeleton smpl``); the
   file names it (a ``vhdiff_skeleton_NAME`` marker joint);
+- ``NAME.glb`` with ``--glb``: binary glTF 2.0, the drawn body's skinned mesh, skeleton and
+  the motion as a skeletal animation at its fps (Y up, metres; `vhdiff.body.gltf`);
 - ``NAME_obj/`` with ``--obj``: one OBJ mesh per frame.
 
 Several motions (``--num N``, several prompts in ``--prompts``, prompt-major order) are
@@ -149,6 +151,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="body",
         help="the BVH's skeleton: body = the drawn body's (its joints match the video), smpl = "
         "the neutral SMPL skeleton (default body)",
+    )
+    parser.add_argument(
+        "--glb",
+        action="store_true",
+        help="also write NAME.glb: the body's skinned mesh and skeleton animated by the motion "
+        "(glTF 2.0 for Blender, three.js, game engines)",
     )
     parser.add_argument("--obj", action="store_true", help="also write NAME_obj/ (OBJ per frame)")
     parser.add_argument("--no-video", action="store_true", help="write no video")
@@ -309,7 +317,7 @@ def validate(args: argparse.Namespace) -> _Plan:
     if out.exists() and out.is_dir():
         raise IsADirectoryError(f"--out {args.out!r} is a folder; name a file, e.g. walk.mp4")
     video = None if args.no_video or suffix == ".npz" else suffix
-    if args.body == "smpl" and video is not None or args.body == "smpl" and args.obj:
+    if args.body == "smpl" and (video is not None or args.obj or args.glb):
         from vhdiff.body.model_files import find_model_file
 
         find_model_file(args.smpl_dir, "auto", "neutral")  # FileNotFoundError says where to get it
@@ -390,7 +398,7 @@ def run(args: argparse.Namespace) -> int:
     plan = validate(args)
     exporter = MotionExporter(
         body=args.body, smpl_dir=args.smpl_dir, video=plan.video_suffix, size=args.size,
-        bvh=args.bvh, obj=args.obj, bvh_skeleton=args.bvh_skeleton,
+        bvh=args.bvh, obj=args.obj, bvh_skeleton=args.bvh_skeleton, glb=args.glb,
     )
     check_outputs(plan, exporter, len(plan.prompts) * args.num)
     motions = generate(args, plan)

@@ -1,4 +1,4 @@
-"""Writing generated motions to files: SMPL `.npz`, a rendered MP4 / GIF, BVH, OBJ per frame.
+"""Writing generated motions to files: SMPL `.npz`, a rendered MP4 / GIF, BVH, glTF, OBJ per frame.
 
     from vhdiff.atomic_io import FolderKind, Staging, check_replace_folder
     from vhdiff.motion.export import MotionExporter
@@ -54,11 +54,15 @@ class MotionExporter:
         size: video width and height in pixels.
         bvh: also write NAME.bvh; obj: also write NAME_obj/ with one OBJ mesh per frame.
         bvh_skeleton: the BVH's skeleton, one of BVH_SKELETONS ("body": the drawn body's).
+        glb: also write NAME.glb, the drawn body's skinned mesh animated by the motion
+            (`vhdiff.body.gltf`; body="skeleton" gives the mannequin's, or the SMPL
+            model's with `smpl_dir`).
     """
 
     def __init__(
         self, *, body: str = "mannequin", smpl_dir: str | None = None, video: str | None = ".mp4",
         size: int = 512, bvh: bool = False, obj: bool = False, bvh_skeleton: str = "body",
+        glb: bool = False,
     ) -> None:
         if body not in BODIES:
             raise ValueError(f"unknown body {body!r}; choose one of {', '.join(BODIES)}")
@@ -70,6 +74,7 @@ class MotionExporter:
                 f"unknown BVH skeleton {bvh_skeleton!r}; choose one of {', '.join(BVH_SKELETONS)}"
             )
         self.bvh, self.obj, self.bvh_skeleton = bool(bvh), bool(obj), bvh_skeleton
+        self.glb = bool(glb)
         self._model: Any = None
         self._renderer: Any = None
 
@@ -120,12 +125,15 @@ class MotionExporter:
         return self._renderer.iter_frames(vertices, faces)
 
     def outputs(self, stem: Path) -> list[Path]:
-        """The paths `export` writes for `stem`: NAME.npz, then the video, NAME.bvh, NAME_obj/."""
+        """The paths `export` writes for `stem`: NAME.npz, then the video, NAME.bvh, NAME.glb,
+        NAME_obj/."""
         finals = [with_suffix(stem, ".npz")]
         if self.video is not None:
             finals.append(with_suffix(stem, self.video))
         if self.bvh:
             finals.append(with_suffix(stem, ".bvh"))
+        if self.glb:
+            finals.append(with_suffix(stem, ".glb"))
         if self.obj:
             finals.append(stem.with_name(f"{stem.name}_obj"))
         return finals
@@ -169,6 +177,10 @@ class MotionExporter:
                 staging.file(next(rest)), motion, rest_joints=self.rest_joints(motion),
                 skeleton=self.skeleton_name(),
             )  # fmt: skip
+        if self.glb:
+            from vhdiff.body.gltf import write_motion_glb
+
+            write_motion_glb(staging.file(next(rest)), self.model(), motion, name=stem.name)
         if self.obj:
             vertices, _, faces = posed
             folder = staging.folder(next(rest), kind=self.obj_kind(stem))
