@@ -17,6 +17,10 @@ features (`vhdiff.motion.metrics.protocol`). It is made by a factory
 `vhdiff.motion.pipeline:load_generate_fn` (the MotionPipeline); `--generator MODULE:FUNCTION`
 names any other factory (your own model, a baseline), called with the checkpoint if given.
 Without either, only the ground truth is evaluated (against itself across splits).
+
+`--evaluator t2m:DIR` scores with HumanML3D's official evaluator of Guo et al. 2022 instead
+(`vhdiff.motion.metrics.t2m`; DIR = T2M's checkpoints/, --data = HumanML3D's folder), with
+T2M's protocol: 20 replications (--replications), MultiModality 30 motions per caption.
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ __all__ = ["PIPELINE_FACTORY", "add_arguments", "load_generator", "run"]
 
 MAX_EVAL_SAMPLES = 100_000  # clips (or captions) per split: every motion is held for the metrics
 MAX_MM_REPEATS = 100  # motions per MultiModality caption
+MAX_REPLICATIONS = 100
+T2M_PREFIX = "t2m:"  # --evaluator t2m:DIR selects the official T2M evaluator
 
 PIPELINE_FACTORY = "vhdiff.motion.pipeline:load_generate_fn"
 DEVICE_CHOICES = ("auto", "cpu", "cuda")  # as vhdiff.training.distributed (not imported: torch)
@@ -48,8 +54,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"generator factory (default with --checkpoint: {PIPELINE_FACTORY})",
     )
     parser.add_argument(
-        "--evaluator", default=None, help="evaluator folder (default DATA/evaluator)"
+        "--evaluator", default=None,
+        help="evaluator folder (default DATA/evaluator), or t2m:DIR for HumanML3D's official "
+        "T2M evaluator (DIR: T2M's checkpoints/; docs/t2m_evaluator.md)",
     )
+    parser.add_argument("--glove", default=None,
+                        help="t2m:DIR only: T2M's glove/ folder (default: next to DIR)")
+    parser.add_argument("--replications", type=int, default=None,
+                        help="t2m:DIR only: evaluation rounds, mean and 95%% interval (default 20)")
     parser.add_argument("--sampler", default=None, choices=SAMPLER_NAMES,
                         help="--checkpoint's sampler (default: the model's setting)")
     parser.add_argument("--steps", type=int, default=None,
@@ -79,7 +91,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--mm-texts", type=int, default=100, help="captions for MultiModality")
     parser.add_argument(
-        "--mm-repeats", type=int, default=10, help="motions per MultiModality caption"
+        "--mm-repeats", type=int, default=None,
+        help="motions per MultiModality caption (default 10; 30 with t2m:DIR, as T2M)",
     )
     parser.add_argument("--batch-size", type=int, default=64, help="captions per generate_fn call")
     parser.add_argument("--seed", type=int, default=0, help="caption draws and generation (default 0)")
@@ -150,6 +163,20 @@ def check_sizes(args: argparse.Namespace) -> None:
     check_range("--mm-repeats", args.mm_repeats, 0, MAX_MM_REPEATS, unit="motions per caption")
     check_sigma(args.smoothing, name="--smoothing")
     check_seed("--seed", args.seed)
+    check_range("--replications", args.replications, 1, MAX_REPLICATIONS, unit="rounds")
+
+
+def _sampling(args: argparse.Namespace) -> dict[str, Any]:
+    """The --checkpoint sampling options, for the built-in pipeline factory."""
+    names = ("sampler", "steps", "guidance", "timestep_spacing", "snap", "guidance_interval",
+             "smoothing", "foot_lock")  # fmt: skip
+    return {name: getattr(args, name) for name in names}
+
+
+def _generator_name(args: argparse.Namespace) -> str:
+    if args.checkpoint or args.generator:
+        return f"generated ({Path(args.checkpoint).name if args.checkpoint else args.generator})"
+    return "generated"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -163,7 +190,12 @@ def run(args: argparse.Namespace) -> int:
     check_sizes(args)
     check_writable(Path(args.out).parent)  # the report comes last: the place is probed first
     data = require_dataset_folder(args.data, what="--data")
-    check_multimodality_settings(args.mm_texts, args.mm_repeats)
+    if args.evaluator and args.evaluator.startswith(T2M_PREFIX):
+        return run_t2m(args, data)
+    if args.glove is not None or args.replications is not None:
+        raise ValueError(f"--glove and --replications go with --evaluator {T2M_PREFIX}DIR only")
+    mm_repeats = 10 if args.mm_repeats is None else args.mm_repeats
+    check_multimodality_settings(args.mm_texts, mm_repeats)
     device = str(resolve_device(args.device))
     folder = Path(args.evaluator) if args.evaluator else data / EVALUATOR_DIR
     evaluator = load_evaluator(folder, device=device)
@@ -171,14 +203,9 @@ def run(args: argparse.Namespace) -> int:
     generate_fn = load_generator(
         args.checkpoint, args.generator, data=data, stats=stats, fps=DATASET_FPS,
         device=device, seed=args.seed,
-        sampling={"sampler": args.sampler, "steps": args.steps, "guidance": args.guidance,
-                  "timestep_spacing": args.timestep_spacing, "snap": args.snap,
-                  "guidance_interval": args.guidance_interval,
-                  "smoothing": args.smoothing, "foot_lock": args.foot_lock},
-    )  # fmt: skip
-    name = "generated"
-    if args.checkpoint or args.generator:
-        name = f"generated ({Path(args.checkpoint).name if args.checkpoint else args.generator})"
+        sampling=_sampling(args),
+    )
+    name = _generator_name(args)
     report = evaluate_motion(
         data,
         generate_fn=generate_fn,
@@ -188,7 +215,7 @@ def run(args: argparse.Namespace) -> int:
         reference_split=None if args.reference_split == "none" else args.reference_split,
         num_samples=args.num_samples,
         mm_texts=args.mm_texts,
-        mm_repeats=args.mm_repeats,
+        mm_repeats=mm_repeats,
         batch_size=args.batch_size,
         seed=args.seed,
         device=device,
@@ -199,4 +226,45 @@ def run(args: argparse.Namespace) -> int:
     print(report.table())
     path = report.save(args.out)
     print(f"wrote {path}")
+    return 0
+
+
+def run_t2m(args: argparse.Namespace, data: Path) -> int:
+    """`--evaluator t2m:DIR`: T2M's official evaluator and protocol on a HumanML3D folder."""
+    from vhdiff.motion.metrics.report import check_multimodality_settings
+    from vhdiff.motion.metrics.t2m import evaluate_t2m, load_t2m_evaluator
+    from vhdiff.motion.representation.humanml3d import load_feature_stats
+    from vhdiff.training.distributed import resolve_device
+
+    folder = args.evaluator[len(T2M_PREFIX) :]
+    if not folder:
+        raise ValueError(f"--evaluator {T2M_PREFIX}DIR needs DIR (T2M's checkpoints/ folder)")
+    if not (data / "new_joint_vecs").is_dir():
+        raise ValueError(
+            f"the t2m evaluator needs HumanML3D's 263-dim features: --data {str(data)!r} has no "
+            "new_joint_vecs/; point it at HumanML3D's folder (new_joint_vecs/, texts/, Mean.npy, Std.npy)"
+        )
+    mm_repeats = 30 if args.mm_repeats is None else args.mm_repeats
+    check_multimodality_settings(args.mm_texts, mm_repeats)
+    stats = load_feature_stats(data)
+    device = str(resolve_device(args.device))
+    evaluator = load_t2m_evaluator(folder, glove=args.glove, device=device)
+    generate_fn = load_generator(
+        args.checkpoint, args.generator, data=data, stats=stats, fps=DATASET_FPS,
+        device=device, seed=args.seed,
+        sampling=_sampling(args),
+    )
+    name = _generator_name(args)
+    report = evaluate_t2m(
+        data, evaluator, generate_fn=generate_fn, stats=stats, generator_name=name,
+        split=args.split, num_samples=args.num_samples,
+        replications=20 if args.replications is None else args.replications,
+        mm_texts=args.mm_texts, mm_repeats=mm_repeats, batch_size=args.batch_size,
+        seed=args.seed, progress=lambda line: print(line, flush=True),
+    )  # fmt: skip
+    report.settings["evaluator_dir"] = folder
+    report.settings["checkpoint"] = args.checkpoint
+    report.settings["generator"] = args.generator or (PIPELINE_FACTORY if args.checkpoint else None)
+    print(report.table())
+    print(f"wrote {report.save(args.out)}")
     return 0
