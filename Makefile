@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml setup.py constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/vhdiff demo --out $(OUT)
+	$(VENV)/bin/vhdiff demo --out $(OUT) --force
 
 test: $(STAMP)
 	$(PY) -m pytest -m "not slow" -q

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
 
 from vhdiff.atomic_io import (
     FolderKind,
@@ -31,14 +30,13 @@ from vhdiff.commands.options import (
     check_settings,
     sampling_overrides,
 )
+from vhdiff.image.pictures import intermediate_strip
+from vhdiff.pipelines.generation import STRIP_TIMESTEPS
 
-__all__ = ["OUTPUT_FOLDER", "STRIP_TIMESTEPS", "add_arguments", "intermediate_strip", "run"]
+__all__ = ["OUTPUT_FOLDER", "add_arguments", "run"]
 
 OUTPUT_FILE = "images.json"
 OUTPUT_FOLDER = FolderKind.with_file("`vhdiff image` output folder", OUTPUT_FILE)
-STRIP_TIMESTEPS = (999, 750, 500, 250)  # x_T, x_750, x_500, x_250, then x_0 (the sample)
-STRIP_IMAGES = 4  # images in the strip
-STRIP_SCALE = 4  # pixels per model pixel in the strip (a 32x32 sample is drawn 128x128)
 MAX_NUM = 1024  # images in one call
 
 
@@ -66,22 +64,6 @@ def _validate(args: argparse.Namespace) -> None:
     check_replace_folder(args.out, kind=OUTPUT_FOLDER, force=args.force)
     out = Path(args.out)
     check_writable(out if out.is_dir() else out.parent)
-
-
-def intermediate_strip(result: Any, *, rows: int = STRIP_IMAGES, scale: int = STRIP_SCALE) -> Any:
-    """The x_T ... x_0 picture: per image a row of x_t and a row of x_0 estimates, each
-    ending in the sample, enlarged `scale` times (nearest)."""
-    import numpy as np
-
-    from vhdiff.viz.grid import image_grid
-
-    times = sorted(result.intermediates, reverse=True)
-    tiles = []
-    for k in range(min(rows, len(result))):
-        tiles += [result.intermediates[t][k] for t in times] + [result.images[k]]
-        tiles += [result.pred_x0[t][k] for t in times] + [result.images[k]]
-    big = [np.repeat(np.repeat(tile, scale, axis=0), scale, axis=1) for tile in tiles]
-    return image_grid(big, ncols=len(times) + 1)
 
 
 def run(args: argparse.Namespace) -> int:

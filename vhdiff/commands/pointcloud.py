@@ -33,13 +33,13 @@ from vhdiff.commands.options import (
     check_settings,
     sampling_overrides,
 )
+from vhdiff.pipelines.generation import STRIP_TIMESTEPS
+from vhdiff.pointcloud.pictures import intermediate_strip
 
 __all__ = ["OUTPUT_FOLDER", "add_arguments", "run"]
 
 OUTPUT_FILE = "clouds.json"
 OUTPUT_FOLDER = FolderKind.with_file("point-cloud output folder", OUTPUT_FILE)
-STRIP_TIMESTEPS = (999, 750, 500, 250)  # x_T, x_750, x_500, x_250, then x_0 (the sample)
-STRIP_CLOUDS = 4  # rows of the strip
 MAX_NUM = 1024  # clouds in one call
 
 
@@ -84,21 +84,6 @@ def _validate(args: argparse.Namespace) -> Any:
     return load_pose(args.pose)
 
 
-def _strip(result: Any) -> Any:
-    """The x_T ... x_0 picture: per cloud a row of x_t and a row of x_0 estimates."""
-    import numpy as np
-
-    from vhdiff.viz.points import render_point_cloud_grid
-
-    times = sorted(result.intermediates, reverse=True)
-    rows = []
-    for k in range(min(STRIP_CLOUDS, len(result))):
-        rows.append([result.intermediates[t][k] for t in times] + [result.points[k]])
-        rows.append([result.pred_x0[t][k] for t in times] + [result.points[k]])
-    clouds = [cloud for row in rows for cloud in row]
-    return render_point_cloud_grid(np.stack(clouds), ncols=len(times) + 1, size=160, colors="height")
-
-
 def run(args: argparse.Namespace) -> int:
     pose = _validate(args)
     from vhdiff.pointcloud.files import write_ply
@@ -118,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
             write_ply(tmp / f"cloud_{index:03d}.ply", cloud)
         write_image(tmp / "grid.png", render_point_cloud_grid(result.points, colors="height"))
         if args.intermediates:
-            write_image(tmp / "intermediates.png", _strip(result))
+            write_image(tmp / "intermediates.png", intermediate_strip(result))
         record = {
             "num": len(result), "points": int(result.points.shape[1]), "seed": result.seed,
             "prompt": args.prompt, "pose": args.pose, "checkpoint": args.checkpoint or "bundled",

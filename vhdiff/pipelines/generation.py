@@ -27,9 +27,12 @@ from vhdiff.diffusion import SAMPLERS, SPACINGS
 from vhdiff.diffusion.guidance import check_guidance_interval, parse_guidance_interval
 from vhdiff.diffusion.samplers import resolve_sampler
 
-__all__ = ["GUIDANCE_MAX", "GenerationConfig", "check_number"]
+__all__ = ["GUIDANCE_MAX", "STRIP_TIMESTEPS", "GenerationConfig", "check_number"]
 
 GUIDANCE_MAX = 50.0  # classifier-free guidance beyond this only saturates; a typo guard
+# training timesteps kept for the x_T ... x_0 pictures (`--intermediates`, the demo), as in
+# the lecture's figure: x_T, x_750, x_500, x_250, then x_0 (the sample)
+STRIP_TIMESTEPS = (999, 750, 500, 250)
 
 C = TypeVar("C", bound="GenerationConfig")
 
