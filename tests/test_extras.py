@@ -105,7 +105,7 @@ def test_every_required_package_is_in_a_use_extra():
 
 def test_extras_are_named_for_uses_and_all_gathers_them():
     assert {"motion", "pointcloud", "image", "app", "train", "all", "dev"} <= set(EXTRAS)
-    assert EXTRAS["all"] == ["vhdiff[motion,pointcloud,image,train]"]
+    assert EXTRAS["all"] == ["vhdiff[motion,pointcloud,image,train,app]"]
     assert PYPROJECT["project"]["dependencies"] == [
         "torch>=2.2", "numpy>=1.24", "safetensors>=0.4", "tqdm>=4.60",
     ]
