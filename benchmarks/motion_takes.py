@@ -5,7 +5,7 @@ clips of the built-in set that the caption describes?
 
 The built-in set is made fresh (`write_synthetic_set`, seed 0, the bundled model's data).
 A caption's ground-truth clips are the clips with the same segments (families and their
-parameters; start heading, body shape and timing vary): test-split captions whose group
+parameters; only start heading and body shape vary): test-split captions whose group
 has at least 3 clips are used. Spread of a set of motions = the mean over its pairs of the
 mean per-joint distance (22 joints, frames up to the shorter one) after putting each motion
 in its own start frame (root at the origin, facing +Z at frame 0), in millimetres. Each
