@@ -58,6 +58,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "image": ("vhdiff.commands.image", "sample images: PNG files and a grid"),
     "edit": ("vhdiff.commands.edit", "edit an image: SDEdit (--strength), inpainting (--mask), inversion (--invert)"),
     "image-export": ("vhdiff.commands.image_export", "a training run -> an image model folder"),
+    "app": ("vhdiff.commands.app", "the local web app (Gradio): motion, point clouds, images"),
 }
 
 USER_ERRORS: tuple[type[BaseException], ...] = (
