@@ -28,6 +28,10 @@ def test_bad_files_name_themselves_and_the_problem(tmp_path):
     (tmp_path / "text.npz").write_text("not numpy")
     with pytest.raises(ValueError, match=r"text\.npz' is not a readable \.npz motion file"):
         load_npz_file(tmp_path / "text.npz", kind="motion file", fmt=".npz motion file")
+    np.savez(tmp_path / "whole.npz", x=np.ones(100))  # a zip cut short: its directory is lost
+    (tmp_path / "half.npz").write_bytes((tmp_path / "whole.npz").read_bytes()[:60])
+    with pytest.raises(ValueError, match=r"half\.npz' is not a readable \.npz motion file \("):
+        load_npz_file(tmp_path / "half.npz", kind="motion file", fmt=".npz motion file")
 
 
 def test_npy_and_npz_are_not_mixed_up(tmp_path):

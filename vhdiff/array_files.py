@@ -8,6 +8,7 @@ fmt: what it should hold, for "'PATH' is not a readable FMT (why)" (e.g. ".npz f
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,7 @@ def _load(path: str | os.PathLike, kind: str, fmt: str) -> Any:
         )
     try:
         return np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:  # truncated, or pickled objects inside
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:  # truncated, pickles inside
         raise ValueError(f"{str(path)!r} is not a readable {fmt} ({exc})") from None
 
 
