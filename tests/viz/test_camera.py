@@ -7,7 +7,14 @@ import math
 
 import numpy as np
 import pytest
-from vhdiff.viz.camera import bounds, fit_distance, frame_points, view_direction
+from vhdiff.viz.camera import (
+    bounds,
+    fit_distance,
+    follow_points,
+    frame_points,
+    tight_camera,
+    view_direction,
+)
 
 
 def cloud(seed: int = 0, count: int = 5000) -> np.ndarray:
@@ -49,3 +56,36 @@ def test_fit_distance_is_the_nearest_distance_that_sees_the_points():
                               azimuth=20.0, elevation=10.0)  # fmt: skip
         pixels, _ = camera.project(points)
         assert bool(np.all((pixels >= -1e-6) & (pixels <= 64 + 1e-6))) is inside
+
+
+@pytest.mark.parametrize(("azimuth", "elevation", "width"), [(30, 15, 512), (-80, 40, 320)])
+def test_tight_camera_touches_two_opposite_margins(
+    azimuth, elevation, width
+):
+    points = cloud(2)
+    camera = tight_camera(points, width=width, height=256, azimuth=azimuth, elevation=elevation)
+    pixels, depth = camera.project(points)
+    assert depth.min() > camera.znear and depth.max() < camera.zfar
+    ndc = pixels / [width / 2, 128] - 1  # [-1, 1] across and down
+    low, high = ndc.min(0), ndc.max(0)
+    assert np.all(low >= -1) and np.all(high <= 1)
+    tight = np.isclose(-low, 1 / 1.05, atol=0.01) & np.isclose(high, 1 / 1.05, atol=0.01)
+    assert tight.any(), (low, high)  # margin to margin along one axis
+    nearer = frame_points(points, width=width, height=256, azimuth=azimuth, elevation=elevation)
+    assert np.linalg.norm(camera.pose[:3, 3] - points.mean(0)) < np.linalg.norm(
+        nearer.pose[:3, 3] - points.mean(0)
+    )  # nearer than aiming at the box centre
+
+
+def test_follow_points_keeps_one_distance_and_every_frame_in_view():
+    frames = np.stack([cloud(3, 500) + [0.0, 0.0, 0.5 * t] for t in range(8)])
+    cameras = follow_points(frames, width=256, height=256)
+    eyes = np.stack([c.pose[:3, 3] for c in cameras])
+    offsets = eyes - frames.mean(1)
+    assert np.ptp(eyes[:, 1]) < 1e-9  # no bobbing
+    np.testing.assert_allclose(np.linalg.norm(offsets, axis=1), np.linalg.norm(offsets[0]), rtol=0.02)
+    for camera, points in zip(cameras, frames):
+        pixels, depth = camera.project(points)
+        assert depth.min() > camera.znear and pixels.min() >= 0 and pixels.max() <= 256
+    with pytest.raises(ValueError, match=r"points must be finite \[T, N, 3\]"):
+        follow_points(frames[0], width=64, height=64)
