@@ -8,7 +8,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["image_grid", "to_uint8"]
+from .ground import BACKGROUND
+
+__all__ = ["PAD_GREY", "image_grid", "to_uint8"]
+
+PAD_GREY = round(255 * sum(BACKGROUND) / 3)  # the gaps: the pictures' background grey
 
 
 def to_uint8(image: Any) -> np.ndarray:
@@ -44,7 +48,7 @@ def image_grid(
     *,
     ncols: int | None = None,
     pad: int = 2,
-    pad_value: int = 255,
+    pad_value: int = PAD_GREY,
 ) -> np.ndarray:
     """Tile K images of one size into a grid.
 
@@ -52,7 +56,8 @@ def image_grid(
         images: K images [H, W, 3] (or a [K, H, W, 3] array; see `to_uint8` for other
             formats), or K videos [T, H, W, 3] of one length T for a grid video.
         ncols: images per row (default: ceil(sqrt(K))).
-        pad: pixels between (and around) tiles, filled with `pad_value`.
+        pad: pixels between (and around) tiles, filled with `pad_value` (a grey level;
+            default the floor's far grey, vhdiff.viz.ground.BACKGROUND, 255 for white).
 
     Returns:
         uint8 [rows*H + (rows+1)*pad, ncols*W + (ncols+1)*pad, 3], or [T, ...] for videos.

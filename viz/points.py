@@ -7,6 +7,11 @@
 No OpenGL: points are projected with the same pinhole camera as the mesh renderer
 (vhdiff.viz.camera), each covers the disc of its sphere's projection, and for every pixel
 the nearest sphere surface wins. Y is up, as in vhdiff.body.
+
+The look is the mesh renderer's (vhdiff.viz.ground): the cloud stands on a checkered floor
+at its ground (y = 0 for vhdiff's clouds, else its lowest point) with a soft contact shadow
+under it, on the floor's far grey. Painter's order: the floor first, then the spheres over
+it. `ground=False, background=(1, 1, 1)` gives the plain white picture.
 """
 
 from __future__ import annotations
@@ -21,10 +26,14 @@ from vhdiff.extras import require
 
 from .camera import Camera, frame_points
 from .grid import image_grid
+from .ground import BACKGROUND, HUMAN_HEIGHT, FloorLevel, contact_shadow, floor_level, paint_floor
 
 __all__ = ["DEFAULT_POINT_COLOR", "render_point_cloud", "render_point_cloud_grid"]
 
 DEFAULT_POINT_COLOR = (0.30, 0.45, 0.69)
+GROUND_TILE = 0.5  # metres: the checker's side, as the mesh renderer's (times the ground scale)
+METRIC_HEIGHT = 3.0  # metres: a cloud on y = 0 at most this tall is taken to be in metres
+FOOT_MARGIN = 0.08  # metres: the floor in view around the points this close to it
 _LIGHT = np.array([-0.4, 0.6, 0.7]) / np.linalg.norm([-0.4, 0.6, 0.7])  # camera frame
 _MAX_SPLAT_RADIUS = 16  # pixels
 
@@ -69,6 +78,30 @@ def _point_colors(colors: Any, points: np.ndarray) -> np.ndarray:
     return np.clip(array, 0.0, 1.0)
 
 
+def _ground_scale(points: np.ndarray, floor: float) -> float:
+    """The floor's and shadow's lengths relative to a human in metres (vhdiff.viz.ground's
+    `scale`): 1 for a cloud in metres, vhdiff's convention (standing on y = 0, at most
+    METRIC_HEIGHT tall); otherwise (e.g. a normalised cloud in [-1, 1], noise) its height
+    over HUMAN_HEIGHT."""
+    tall = float(np.ptp(points[:, 1]))
+    if floor == 0.0 and tall <= METRIC_HEIGHT:
+        return 1.0
+    return max(tall, 1e-6) / HUMAN_HEIGHT
+
+
+def _framed(points: np.ndarray, floor: float, scale: float) -> np.ndarray:
+    """What the automatic camera frames over a floor: the points [N, 3] and the floor just
+    around those touching it (FOOT_MARGIN), so the feet's contact shadow is in the picture."""
+    low = points[points[:, 1] - floor < FOOT_MARGIN * scale]
+    if len(low) == 0:
+        return points
+    pad = FOOT_MARGIN * scale
+    x0, x1 = low[:, 0].min() - pad, low[:, 0].max() + pad
+    z0, z1 = low[:, 2].min() - pad, low[:, 2].max() + pad
+    corners = np.array([[x, floor, z] for x in (x0, x1) for z in (z0, z1)])
+    return np.concatenate([points, corners])
+
+
 def render_point_cloud(
     points: Any,
     *,
@@ -79,10 +112,13 @@ def render_point_cloud(
     azimuth: float = 30.0,
     elevation: float = 15.0,
     yfov_deg: float = 40.0,
-    background: Sequence[float] = (1.0, 1.0, 1.0),
+    background: Sequence[float] = BACKGROUND,
     camera: Camera | None = None,
+    ground: bool = True,
+    floor: FloorLevel = "auto",
+    ground_scale: float | None = None,
 ) -> np.ndarray:
-    """Draw a point cloud as shaded spheres.
+    """Draw a point cloud as shaded spheres over the checkered floor and its contact shadow.
 
     Args:
         points: [N, 3] numpy array or tensor (Y up).
@@ -93,6 +129,15 @@ def render_point_cloud(
             On screen a sphere covers at most 16 pixels of radius.
         azimuth, elevation, yfov_deg: the automatic camera (see vhdiff.viz.camera), which
             frames all points; or pass `camera` (its size must match).
+        background: RGB in [0, 1] where no floor and no point is seen (default: the
+            floor's far grey, vhdiff.viz.ground.BACKGROUND).
+        ground: draw the checkered floor with the cloud's contact shadow under the points.
+        floor: the floor's height: "auto" (y = 0, vhdiff's ground, unless the cloud's lowest
+            point is far from it: then that point; see vhdiff.viz.ground.floor_level),
+            "lowest" or a number.
+        ground_scale: the tiles' (GROUND_TILE) and the shadow's lengths relative to a human
+            in metres; None: 1 for a cloud in metres (on y = 0, at most METRIC_HEIGHT tall),
+            else the cloud's height / HUMAN_HEIGHT (a normalised cloud, noise).
 
     Returns:
         uint8 [H, W, 3].
@@ -106,9 +151,13 @@ def render_point_cloud(
     radius = point_radius if point_radius is not None else 0.006 * max(extent, 1e-6)
     if radius <= 0:
         raise ValueError(f"point_radius must be > 0, got {radius}")
+    level = floor_level(xyz, floor)  # a ValueError for an unknown floor, with or without one
+    scale = _ground_scale(xyz, level) if ground_scale is None else float(ground_scale)
+    if not scale > 0:
+        raise ValueError(f"ground_scale must be > 0, got {ground_scale}")
     if camera is None:
         camera = frame_points(
-            xyz,
+            _framed(xyz, level, scale) if ground else xyz,
             width=width,
             height=height,
             yfov=math.radians(yfov_deg),
@@ -120,8 +169,15 @@ def render_point_cloud(
         raise ValueError(
             f"camera size {camera.width}x{camera.height} differs from the image size {width}x{height}"
         )
-    image = np.empty((height, width, 3))
-    image[:] = np.asarray(background, dtype=np.float64)
+    if ground:
+        shadow = contact_shadow(xyz, floor=level, scale=scale)
+        floor_rgb = tuple(float(c) for c in background)
+        tile = GROUND_TILE * scale
+        image = paint_floor(camera, floor=level, tile=tile, shadow=shadow, background=floor_rgb)
+        image /= 255.0
+    else:
+        image = np.empty((height, width, 3))
+        image[:] = np.asarray(background, dtype=np.float64)
 
     pixels, depth = camera.project(xyz)
     visible = depth > camera.znear
@@ -166,8 +222,9 @@ def render_point_cloud_grid(
     """Draw K clouds (a list of [N_k, 3] or an array [K, N, 3]) and tile them.
 
     With `shared_camera` every cloud is seen from one camera framing all of them, with one
-    sphere size (sizes comparable); otherwise each is framed on its own. Other keywords go to
-    `render_point_cloud`. Returns uint8 [rows*size + pads, ncols*size + pads, 3].
+    sphere size, one floor and one ground scale (sizes comparable); otherwise each is framed
+    on its own. Other keywords go to `render_point_cloud`; the gaps have the background's
+    grey (vhdiff.viz.grid). Returns uint8 [rows*size + pads, ncols*size + pads, 3].
     """
     clouds = [_as_points(cloud) for cloud in clouds]
     if not clouds:
@@ -175,8 +232,13 @@ def render_point_cloud_grid(
     camera = None
     if shared_camera:
         everything = np.concatenate(clouds)
+        ground = kwargs.get("ground", True)
+        if ground:  # one floor and one ground scale under all of them
+            kwargs["floor"] = floor_level(everything, kwargs.get("floor", "auto"))
+            if kwargs.get("ground_scale") is None:
+                kwargs["ground_scale"] = _ground_scale(everything, kwargs["floor"])
         camera = frame_points(
-            everything,
+            _framed(everything, kwargs["floor"], kwargs["ground_scale"]) if ground else everything,
             width=size,
             height=kwargs.get("height") or size,
             yfov=math.radians(kwargs.get("yfov_deg", 40.0)),
@@ -190,4 +252,5 @@ def render_point_cloud_grid(
         render_point_cloud(cloud, size=size, colors=colors, camera=camera, **kwargs)
         for cloud in clouds
     ]
-    return image_grid(images, ncols=ncols, pad=pad)
+    grey = round(255 * float(np.mean(kwargs.get("background", BACKGROUND))))
+    return image_grid(images, ncols=ncols, pad=pad, pad_value=min(max(grey, 0), 255))
