@@ -32,6 +32,7 @@ __all__ = [
     "gl_unavailable_message",
     "load_pyrender",
     "offscreen_renderer",
+    "release_context",
 ]
 
 DEFAULT_PLATFORM = "egl"
@@ -121,6 +122,24 @@ def offscreen_renderer(width: int, height: int) -> Any:
                 )
             except Exception as exc:
                 raise GLUnavailableError(gl_unavailable_message(exc)) from exc
+            release_context()  # made current in this thread; the next render takes it
         _shared_renderer.viewport_width = width
         _shared_renderer.viewport_height = height
         return _shared_renderer
+
+
+def release_context() -> None:
+    """Make the shared context current in no thread (EGL lets a context be current in one
+    thread at a time: without this, a second thread's render fails with EGL_BAD_ACCESS).
+    Call it with `RENDER_LOCK` held, after rendering; pyrender makes it current again at the
+    next render."""
+    if _shared_renderer is None:
+        return
+    platform = _shared_renderer._platform
+    display = getattr(platform, "_egl_display", None)
+    if display is None:  # not EGL: the platform's own (pyrender's EGL one does nothing)
+        platform.make_uncurrent()
+        return
+    from OpenGL.EGL import EGL_NO_CONTEXT, EGL_NO_SURFACE, eglMakeCurrent
+
+    eglMakeCurrent(display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT)

@@ -475,11 +475,14 @@ class MeshRenderer:
 
     def _draw(self, scene: Any, width: int, height: int, flags: int) -> tuple[Any, Any]:
         """One pyrender render of `scene` at width x height on the shared context."""
-        from .gl import RENDER_LOCK, offscreen_renderer
+        from .gl import RENDER_LOCK, offscreen_renderer, release_context
 
         with RENDER_LOCK:  # one shared OpenGL context (see vhdiff.viz.gl)
             self._renderer = offscreen_renderer(width, height)
-            return self._renderer.render(scene, flags=flags)
+            try:
+                return self._renderer.render(scene, flags=flags)
+            finally:
+                release_context()  # so another thread (the app's worker) can make it current
 
     # ---- rendering ----------------------------------------------------------------------------
 

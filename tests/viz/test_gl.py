@@ -107,3 +107,28 @@ def test_importing_viz_loads_no_heavy_package():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_one_thread_then_another_renders():
+    """The shared context is released after each render: a thread renders after the main
+    thread did (the app's worker after a demo in the same process; EGL_BAD_ACCESS before)."""
+    result = run_python(
+        """
+        import threading
+        import numpy as np
+        from vhdiff.viz.mesh_renderer import MeshRenderer
+        triangle = np.array([[[0, 0, 0], [1, 0, 0], [0, 1, 0]]], dtype=np.float32)
+        faces = np.array([[0, 1, 2]])
+        first = MeshRenderer(width=16, height=16).render(triangle, faces)
+        out = {}
+        def draw():
+            out["frames"] = MeshRenderer(width=16, height=16).render(triangle, faces)
+        worker = threading.Thread(target=draw)
+        worker.start(); worker.join()
+        again = MeshRenderer(width=16, height=16).render(triangle, faces)
+        print(np.array_equal(first, out["frames"]) and np.array_equal(first, again))
+        """,
+        platform=None,
+    )
+    assert result.returncode == 0, f"exit code {result.returncode}: {result.stderr[-2000:]}"
+    assert result.stdout.split() == ["True"]
