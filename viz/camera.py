@@ -13,6 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = [
+    "AZIMUTH",
+    "ELEVATION",
+    "YFOV",
     "Camera",
     "bounds",
     "fit_distance",
@@ -23,6 +26,10 @@ __all__ = [
     "tight_camera",
     "view_direction",
 ]
+
+# the default view of every picture: degrees around / above a body facing +Z, the lens
+AZIMUTH, ELEVATION = 30.0, 15.0
+YFOV = math.radians(40.0)
 
 
 def _flat_points(points: np.ndarray) -> np.ndarray:
@@ -139,9 +146,9 @@ def frame_points(
     *,
     width: int,
     height: int,
-    yfov: float = math.radians(40.0),
-    azimuth: float = 30.0,
-    elevation: float = 15.0,
+    yfov: float = YFOV,
+    azimuth: float = AZIMUTH,
+    elevation: float = ELEVATION,
     margin: float = 1.1,
     target: np.ndarray | None = None,
     distance: float | None = None,
@@ -225,9 +232,9 @@ def tight_camera(
     *,
     width: int,
     height: int,
-    yfov: float = math.radians(40.0),
-    azimuth: float = 30.0,
-    elevation: float = 15.0,
+    yfov: float = YFOV,
+    azimuth: float = AZIMUTH,
+    elevation: float = ELEVATION,
     margin: float = 1.05,
 ) -> Camera:
     """The camera of `fit_view`: every point [..., 3] in view, as large as they can be from
@@ -268,9 +275,9 @@ def follow_points(
     *,
     width: int,
     height: int,
-    yfov: float = math.radians(40.0),
-    azimuth: float = 30.0,
-    elevation: float = 15.0,
+    yfov: float = YFOV,
+    azimuth: float = AZIMUTH,
+    elevation: float = ELEVATION,
     margin: float = 1.05,
     smoothing: int = 10,
 ) -> list[Camera]:

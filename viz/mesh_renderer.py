@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .camera import Camera, bounds, follow_points, look_at, tight_camera
+from .camera import AZIMUTH, ELEVATION, Camera, bounds, follow_points, look_at, tight_camera
 from .ground import (
     BACKGROUND,
     ContactShadow,
@@ -204,8 +204,8 @@ class MeshRenderer:
         width: int = 512,
         height: int = 512,
         yfov_deg: float = 25.0,
-        azimuth: float = 30.0,
-        elevation: float = 15.0,
+        azimuth: float = AZIMUTH,
+        elevation: float = ELEVATION,
         camera: CameraMode = "frame",
         ground: bool = True,
         floor: FloorLevel = "auto",

@@ -24,7 +24,7 @@ import numpy as np
 
 from vhdiff.extras import require
 
-from .camera import Camera, frame_points
+from .camera import AZIMUTH, ELEVATION, Camera, frame_points
 from .grid import image_grid
 from .ground import BACKGROUND, HUMAN_HEIGHT, FloorLevel, contact_shadow, floor_level, paint_floor
 
@@ -109,8 +109,8 @@ def render_point_cloud(
     height: int | None = None,
     colors: Any = None,
     point_radius: float | None = None,
-    azimuth: float = 30.0,
-    elevation: float = 15.0,
+    azimuth: float = AZIMUTH,
+    elevation: float = ELEVATION,
     yfov_deg: float = 40.0,
     background: Sequence[float] = BACKGROUND,
     camera: Camera | None = None,
