@@ -11,11 +11,8 @@ generate actions are also API endpoints for `gradio_client` (/motion, /motion_ed
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-import threading
 
-from vhdiff.app.server import AppSettings, RunningApp
+from vhdiff.app.server import AppSettings
 
 __all__ = ["add_arguments", "run"]
 
@@ -64,22 +61,6 @@ def run(args: argparse.Namespace) -> int:
             flush=True,
         )
         running.wait()
-    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (vhdiff.cli's Terminated)
-        _stop_now(running, terminated=type(stop).__name__ == "Terminated")
     finally:
         running.close()
     return 0
-
-
-def _stop_now(running: RunningApp, *, terminated: bool) -> None:
-    """Stop serving and end the process at once, with vhdiff's status for the signal (130 /
-    143), not waiting for the worker: a request or the model's warm-up in flight (e.g. still
-    importing torch) could hold the process's exit for a long time (CI saw over 60 s). What
-    that job staged inside --out is left unfinished; nothing outside --out is touched."""
-    closer = threading.Thread(target=running.close, name="vhdiff-app-close", daemon=True)
-    closer.start()
-    closer.join(timeout=10.0)
-    print(f"vhdiff app: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(143 if terminated else 130)
