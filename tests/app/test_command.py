@@ -71,9 +71,16 @@ def test_the_command_serves_the_page_and_stops_on_ctrl_c(tmp_path):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     flags = ["--port", str(port), "--out", str(tmp_path / "out")]
     command = [sys.executable, "-m", "vhdiff.cli", "app", *flags]
-    process = subprocess.Popen(
-        command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    # as from a terminal: a test run started in the background (`cmd &`, CI) ignores SIGINT,
+    # and a child inherits an ignored signal (never the parent's handler) and would never see
+    # the Ctrl-C sent below; with a handler here the child starts with the default
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     try:
         wait_for_page(f"http://127.0.0.1:{port}/", alive=lambda: process.poll() is None)
         line = process.stdout.readline()  # printed once launched (the page may answer just before)
