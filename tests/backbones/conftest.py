@@ -15,7 +15,7 @@ import pytest
 import torch
 from torch import Tensor, nn
 
-from vhdiff.backbones import MotionTransformer, PointNetDenoiser, UNet
+from vhdiff.backbones import LatentMLPDenoiser, MotionTransformer, PointNetDenoiser, UNet
 
 COND_DIM = 16
 
@@ -73,6 +73,11 @@ def _points(**kw: Any) -> PointNetDenoiser:
     return PointNetDenoiser(**{**cfg, **kw})
 
 
+def _latent(**kw: Any) -> LatentMLPDenoiser:
+    cfg: dict[str, Any] = {"latent_dim": 12, "width": 32, "hidden": 48, "depth": 2, "cond_dim": COND_DIM}
+    return LatentMLPDenoiser(**{**cfg, **kw})
+
+
 def _motion_mask(b: int) -> Tensor:
     mask = torch.ones(b, 13)
     mask[0, 9:] = 0
@@ -101,6 +106,7 @@ CASES = [
         overfit_steps=200,
         overfit_x=lambda b: torch.randn(b, 9, 3),
     ),
+    Case("latent", _latent, lambda b: torch.randn(b, 12), lambda b: {}),
 ]
 
 

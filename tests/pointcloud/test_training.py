@@ -35,7 +35,7 @@ def test_subsets_and_conditions(tiny_cloud_set):
     with pytest.raises(ValueError, match="train_points must be"):
         PointCloudTrainingSet(root=str(tiny_cloud_set), train_points=TINY_POINTS + 1)
     with pytest.raises(ValueError, match="unknown condition"):
-        PointCloudTrainingSet(root=str(tiny_cloud_set), condition="shape")
+        PointCloudTrainingSet(root=str(tiny_cloud_set), condition="colour")
 
 
 def test_the_config_trains_and_exports(tiny_cloud_set, tmp_path):

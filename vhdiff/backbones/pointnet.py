@@ -60,12 +60,14 @@ class PointNetDenoiser(PretrainedMixin, nn.Module):
             global feature's width).
         decoder_dims: widths of the per-point layers after the global feature is joined.
         context_dim: width of the time/condition context.
-        cond_dim: width of a pooled condition (`text_emb`, or any shape latent); None =
+        cond_dim: width of a pooled condition (`text_emb`); None =
             no text condition. (Per-token `text_tokens` are not taken: a shape-level condition
             reaches every point through the context.)
         pose_dim: width of a pose condition (`pose`, e.g. the 22 SMPL joint rotations in 6D
-            = 132); None = no pose condition. Both conditions may be set; each has its own
-            learned null, and `cond_drop` drops both.
+            = 132); None = no pose condition.
+        latent_dim: width of a shape latent (`latent`, the code of
+            vhdiff.backbones.point_autoencoder's encoder); None = none. Any of the three
+            conditions may be set; each has its own learned null, and `cond_drop` drops all.
         voxel_resolution: R > 0 adds a voxel branch (vhdiff.backbones.voxel_branch: the
             encoder's features averaged into an R^3 grid over each cloud, two 3-D
             convolutions, read back trilinearly and joined to every point's features):
@@ -75,7 +77,8 @@ class PointNetDenoiser(PretrainedMixin, nn.Module):
 
     Call:
         x_t [B, N, point_dim]; t LongTensor [B] (training-schedule index, embedded as a
-        number); optional text_emb [B, cond_dim], pose [B, pose_dim], cond_drop bool [B],
+        number); optional text_emb [B, cond_dim], pose [B, pose_dim], latent [B, latent_dim],
+        cond_drop bool [B],
         mask [B, N] (1 = real point; padded points are left out of the pool and get output 0).
         Returns [B, N, point_dim], or the pair (prediction, v) with learn_variance.
 
@@ -93,6 +96,7 @@ class PointNetDenoiser(PretrainedMixin, nn.Module):
         context_dim: int = 256,
         cond_dim: int | None = None,
         pose_dim: int | None = None,
+        latent_dim: int | None = None,
         voxel_resolution: int = 0,
         voxel_channels: int = 32,
         learn_variance: bool = False,
@@ -105,6 +109,7 @@ class PointNetDenoiser(PretrainedMixin, nn.Module):
         self.point_dim = point_dim
         self.cond_dim = cond_dim
         self.pose_dim = pose_dim
+        self.latent_dim = latent_dim
         self.learn_variance = learn_variance
         self.time_embed = TimestepEmbedding(freq_dim=context_dim, out_dim=context_dim)
         self.cond_embed = (
@@ -112,6 +117,9 @@ class PointNetDenoiser(PretrainedMixin, nn.Module):
         )
         self.pose_embed = (
             None if pose_dim is None else ConditionEmbedding(cond_dim=pose_dim, out_dim=context_dim)
+        )
+        self.latent_embed = (
+            None if latent_dim is None else ConditionEmbedding(cond_dim=latent_dim, out_dim=context_dim)
         )
 
         def csl(i: int, o: int) -> ConcatSquashLinear:
@@ -134,6 +142,7 @@ class PointNetDenoiser(PretrainedMixin, nn.Module):
         *,
         text_emb: Tensor | None = None,
         pose: Tensor | None = None,
+        latent: Tensor | None = None,
         cond_drop: Tensor | None = None,
         mask: Tensor | None = None,
     ) -> Tensor | tuple[Tensor, Tensor]:
@@ -161,6 +170,14 @@ class PointNetDenoiser(PretrainedMixin, nn.Module):
                 )
             check_tensor(owner, "pose", pose, (b, self.pose_dim),
                          f"The model was built with pose_dim={self.pose_dim}; pass pose vectors of that width.")
+        if latent is not None:
+            if self.latent_dim is None:
+                raise ValueError(
+                    f"{owner}: this model was built without a shape latent (latent_dim=None) but got "
+                    "latent; build it with latent_dim=<width of your code> or leave latent out"
+                )
+            check_tensor(owner, "latent", latent, (b, self.latent_dim),
+                         f"The model was built with latent_dim={self.latent_dim}; pass codes of that width.")
         drop = None if cond_drop is None else check_cond_drop(owner, cond_drop, b)
         real = None if mask is None else check_sequence_mask(owner, mask, b, n, "points")
         if real is not None:
@@ -171,6 +188,8 @@ class PointNetDenoiser(PretrainedMixin, nn.Module):
             ctx = ctx + self.cond_embed(text_emb, drop, b, ctx.dtype)
         if self.pose_embed is not None:
             ctx = ctx + self.pose_embed(pose, drop, b, ctx.dtype)
+        if self.latent_embed is not None:
+            ctx = ctx + self.latent_embed(latent, drop, b, ctx.dtype)
         h = x if real is None else x.masked_fill(~real[..., None], 0.0)
         for layer in self.encoder:
             h = F.leaky_relu(layer(h, ctx), 0.2)

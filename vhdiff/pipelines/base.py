@@ -21,8 +21,9 @@ section), so a pipeline rebuilds its diffusion without the run-config module or 
 trainer; "generation" is the pipeline's `GenerationConfig.to_dict()`.
 
 Subclasses set the class attributes (`pipeline_class`, `modality`, `generation_class`,
-`model_class`, `run_model_names`) and may override three hooks: `_from_folder` (read their
-own files), `_save_extras` (write them) and `_from_run` (build from a run's config).
+`model_class`, `run_model_names`) and may override four hooks: `_from_folder` (read their
+own files), `_save_extras` (write them), `_from_run` (build from a run's config) and
+`_load_model` (which backbone class a folder's model/ holds).
 """
 
 from __future__ import annotations
@@ -172,13 +173,19 @@ class Pipeline:
         if folder is None:
             raise ValueError(f"{cls.__name__} has no bundled model; pass a folder")
         meta = cls.read_meta(folder)
-        model = cls.model_class.from_pretrained(folder / MODEL_DIR, dtype=torch.float32)
+        model = cls._load_model(folder / MODEL_DIR)
         diffusion = GaussianDiffusion.from_dict(meta["diffusion"])
         generation = cls.generation_from_meta(meta, source=str(folder / PIPELINE_FILE))
         return cls._from_folder(
             folder, meta, model=model.float(), diffusion=diffusion, generation=generation,
             device=device, info=meta.get("info"),
         )
+
+    @classmethod
+    def _load_model(cls, folder: Path) -> torch.nn.Module:
+        """The denoiser saved in `folder` (the pipeline folder's model/), in float32; a
+        subclass whose folders may hold one of several backbones picks the class here."""
+        return cls.model_class.from_pretrained(folder, dtype=torch.float32)
 
     @classmethod
     def generation_from_meta(cls, meta: dict[str, Any], *, source: str) -> GenerationConfig:
