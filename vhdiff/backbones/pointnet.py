@@ -44,6 +44,21 @@ class ConcatSquashLinear(nn.Module):
         return torch.addcmul(self.bias(context)[:, None], self.layer(h), gate)
 
 
+def _check_vector(owner: str, name: str, value: Tensor | None, width: int | None, batch: int, *,
+                  what: str, unit: str, hint: str) -> None:
+    """A per-sample vector condition `name` [B, width]; None passes. A model built without it
+    (width None) refuses it, naming the constructor argument `<name>_dim` to set."""
+    if value is None:
+        return
+    if width is None:
+        raise ValueError(
+            f"{owner}: this model was built without {what} ({name}_dim=None) but got {name}; "
+            f"build it with {name}_dim={hint} or leave {name} out"
+        )
+    check_tensor(owner, name, value, (batch, width),
+                 f"The model was built with {name}_dim={width}; pass {unit} of that width.")
+
+
 class PointNetDenoiser(PretrainedMixin, nn.Module):
     """Denoiser for point clouds x_t [B, N, point_dim]; exactly permutation-equivariant.
 
@@ -162,22 +177,10 @@ class PointNetDenoiser(PretrainedMixin, nn.Module):
         t = check_timesteps(owner, t, b)
         if text_emb is not None:
             check_text_emb(owner, text_emb, b, self.cond_dim)
-        if pose is not None:
-            if self.pose_dim is None:
-                raise ValueError(
-                    f"{owner}: this model was built without a pose condition (pose_dim=None) but "
-                    "got pose; build it with pose_dim=<width of your pose vector> or leave pose out"
-                )
-            check_tensor(owner, "pose", pose, (b, self.pose_dim),
-                         f"The model was built with pose_dim={self.pose_dim}; pass pose vectors of that width.")
-        if latent is not None:
-            if self.latent_dim is None:
-                raise ValueError(
-                    f"{owner}: this model was built without a shape latent (latent_dim=None) but got "
-                    "latent; build it with latent_dim=<width of your code> or leave latent out"
-                )
-            check_tensor(owner, "latent", latent, (b, self.latent_dim),
-                         f"The model was built with latent_dim={self.latent_dim}; pass codes of that width.")
+        _check_vector(owner, "pose", pose, self.pose_dim, b, what="a pose condition",
+                      unit="pose vectors", hint="<width of your pose vector>")
+        _check_vector(owner, "latent", latent, self.latent_dim, b, what="a shape latent",
+                      unit="codes", hint="<width of your code>")
         drop = None if cond_drop is None else check_cond_drop(owner, cond_drop, b)
         real = None if mask is None else check_sequence_mask(owner, mask, b, n, "points")
         if real is not None:

@@ -192,7 +192,7 @@ class ImagePipeline(Pipeline):
     def _from_folder(cls, folder: Path, meta: dict[str, Any], **parts: Any) -> ImagePipeline:
         return cls(condition=meta.get("condition", "none"), text_encoder=meta.get("text_encoder"), **parts)
 
-    def _save_extras(self, folder: Path) -> dict[str, Any]:
+    def _save_extras(self, folder: Path, *, fp16: bool = False) -> dict[str, Any]:
         return {"condition": self.condition, "text_encoder": self.text_encoder_spec, "image_size": self.image_size}
 
     @classmethod

@@ -251,7 +251,7 @@ class MotionPipeline(Pipeline):
             caption_index=index, snap_settings=SnapSettings(**settings) if settings else None, **parts,
         )
 
-    def _save_extras(self, folder: Path) -> dict[str, Any]:
+    def _save_extras(self, folder: Path, *, fp16: bool = False) -> dict[str, Any]:
         self.stats.save(folder / STATS_FILE)
         extra: dict[str, Any] = {
             "representation": self.representation.name, "fps": self.fps,

@@ -213,12 +213,13 @@ class Pipeline:
                 "diffusion": self.diffusion.to_dict(), "generation": self.generation.to_dict(),
                 "info": self.info,
             }
-            meta.update(self._save_extras(tmp))
+            meta.update(self._save_extras(tmp, fp16=fp16))
             write_text_atomic(tmp / PIPELINE_FILE, json.dumps(meta, indent=2) + "\n")
         return out
 
-    def _save_extras(self, folder: Path) -> dict[str, Any]:
-        """Write the modality's own files into `folder`; return its extra pipeline.json keys."""
+    def _save_extras(self, folder: Path, *, fp16: bool = False) -> dict[str, Any]:
+        """Write the modality's own files into `folder` (weights in float16 with `fp16`, as
+        the model's); return its extra pipeline.json keys."""
         return {}
 
     # ------------------------------------------------------------------ training runs

@@ -35,7 +35,7 @@ ENCODE_BATCH = 64  # clouds per encoder call
 
 def encode_clouds(autoencoder: torch.nn.Module, clouds: np.ndarray | Tensor, *, batch: int = ENCODE_BATCH) -> Tensor:
     """Codes [K, D] (float32, CPU) of normalised clouds [K, P, 3], every point used."""
-    clouds = torch.as_tensor(np.asarray(clouds, dtype=np.float32) if isinstance(clouds, np.ndarray) else clouds)
+    clouds = torch.as_tensor(clouds, dtype=torch.float32)
     device = next(autoencoder.parameters()).device
     parts = []
     with torch.no_grad():

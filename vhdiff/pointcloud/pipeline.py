@@ -188,17 +188,13 @@ class PointCloudPipeline(Pipeline):
             condition=meta.get("condition", "none"), text_encoder=meta.get("text_encoder"), prior=prior, **parts,
         )
 
-    def save_pretrained(self, directory: Any, *, fp16: bool = False) -> Path:
-        self._fp16 = fp16  # the prior's weights are stored like the model's
-        return super().save_pretrained(directory, fp16=fp16)
-
-    def _save_extras(self, folder: Path) -> dict[str, Any]:
+    def _save_extras(self, folder: Path, *, fp16: bool = False) -> dict[str, Any]:
         extras = {
             "normalization": self.normalization.to_dict(), "condition": self.condition,
             "text_encoder": self.text_encoder_spec,
         }
         if self.prior is not None:
-            extras["prior"] = self.prior.save(folder, fp16=getattr(self, "_fp16", False))
+            extras["prior"] = self.prior.save(folder, fp16=fp16)
         return extras
 
     @classmethod
